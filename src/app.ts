@@ -1,0 +1,91 @@
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import type { Services } from './services.js';
+import { databaseReady, requestContext } from './platform/db/index.js';
+import { csrfProtection, securityHeaders, sessions } from './platform/http/index.js';
+import { serviceHoursGate } from './platform/http/service-hours.js';
+import { formatDate, formatDateTime, localeMiddleware, type Locale } from './platform/i18n/index.js';
+import { publicDir } from './platform/paths.js';
+import { render, varyOnHtmx } from './platform/views/index.js';
+
+const CITIZEN_IDLE_MS = 30 * 60 * 1000;
+
+/** Builds the web app: middleware in a fixed order, then the modules' routes, then 404 and the error handler. */
+export function createApp(services: Services): express.Express {
+  const { config } = services;
+  const app = express();
+  app.locals.views = services.views;
+  app.set('trust proxy', 'loopback');
+  app.disable('x-powered-by');
+
+  // 1. Headers every response carries.
+  app.use(securityHeaders({ agentOrigin: config.agentOrigin, secure: config.secureCookies }));
+  app.use(varyOnHtmx);
+
+  // 2. What needs no session: static files and health checks.
+  app.use('/public', express.static(publicDir, { index: false, maxAge: config.env === 'production' ? '1d' : 0 }));
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ready = await databaseReady(services.orm);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready' });
+  });
+
+  // 3. Bodies, sessions, the ORM context, language, CSRF.
+  app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
+  app.use(express.json({ limit: '100kb' }));
+  app.use(sessions({ pool: services.sessionPool, secret: config.sessionSecret, secure: config.secureCookies, idleMs: CITIZEN_IDLE_MS }));
+  app.use(requestContext(services.orm));
+  app.use(localeMiddleware(services.i18n, config.secureCookies));
+  app.use(csrfProtection({ exempt: services.modules.flatMap((m) => m.csrfExempt ?? []) }));
+  app.use(pageLocals(services));
+
+  // 4. Module routes; citizen routes only within service hours.
+  const gate = serviceHoursGate(config.serviceHours, services.clock);
+  for (const module of services.modules) {
+    if (module.router) app.use(module.router);
+    if (module.citizenRouter) app.use(gate, module.citizenRouter);
+  }
+
+  // 5. Nothing matched, or something failed.
+  app.use((req, res) => {
+    render(req, res, 'errors/not-found', {}, { status: 404 });
+  });
+  app.use(errorHandler(services));
+  return app;
+}
+
+/** Values every template may use. */
+function pageLocals(services: Services): RequestHandler {
+  return (req, res, next) => {
+    res.locals.path = req.path;
+    res.locals.currentUrl = req.originalUrl;
+    res.locals.serviceHours = services.config.serviceHours.text;
+    res.locals.agentOrigin = services.config.agentOrigin;
+    res.locals.formatDate = (d: Date) => formatDate(d, res.locals.locale as Locale);
+    res.locals.formatDateTime = (d: Date) => formatDateTime(d, res.locals.locale as Locale);
+    res.locals.langHref = (lang: string) => {
+      const url = new URL(req.originalUrl, 'http://x');
+      url.searchParams.set('lang', lang);
+      return `${url.pathname}${url.search}`;
+    };
+    next();
+  };
+}
+
+function errorHandler(services: Services): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
+    if (res.headersSent) return res.end();
+    if (err?.code === 'EBADCSRFTOKEN') return render(req, res, 'errors/csrf', {}, { status: 403 });
+    if (status === 413) return render(req, res, 'errors/too-large', {}, { status: 413 });
+    if (status >= 400 && status < 500) return render(req, res, 'errors/not-found', {}, { status: 404 });
+    // Log what failed, never request bodies (they may hold passwords or ID numbers).
+    services.log(`error ${req.method} ${req.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    try {
+      render(req, res, 'errors/server', {}, { status: 500 });
+    } catch {
+      res.status(500).type('text').send('Internal Server Error');
+    }
+  };
+}

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { appRoot } from './platform/paths.js';
+
+/** A daily window in Asia/Taipei, minutes from midnight; end 1440 = 24:00. */
+export interface ServiceHours {
+  start: number;
+  end: number;
+  text: string;
+}
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  publicOrigin: string;
+  databaseUrl: string | undefined;
+  allowEmbeddedDb: boolean;
+  dataDir: string;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  sessionSecret: string;
+  sessionSecretIsDefault: boolean;
+  agentOrigin: string;
+  intranetAllow: string[];
+  serviceHours: ServiceHours;
+  secureCookies: boolean;
+  logLevel: 'silent' | 'info';
+}
+
+const hhmm = /^([01]\d|2[0-4]):([0-5]\d)$/;
+
+export function parseServiceHours(text: string): ServiceHours {
+  const [from, to] = text.split('-');
+  const toMinutes = (v: string | undefined): number => {
+    const m = hhmm.exec((v ?? '').trim());
+    if (!m) throw new Error(`SERVICE_HOURS must look like 06:00-24:00, got "${text}"`);
+    const minutes = Number(m[1]) * 60 + Number(m[2]);
+    if (minutes > 1440) throw new Error(`SERVICE_HOURS time out of range in "${text}"`);
+    return minutes;
+  };
+  const start = toMinutes(from);
+  const end = toMinutes(to);
+  if (end <= start) throw new Error(`SERVICE_HOURS must end after it starts: "${text}"`);
+  return { start, end, text: `${from!.trim()}-${to!.trim()}` };
+}
+
+function origin(name: string) {
+  return z
+    .string()
+    .url({ message: `${name} must be an absolute URL` })
+    .transform((v) => new URL(v).origin);
+}
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_ORIGIN: origin('PUBLIC_ORIGIN').optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL').optional(),
+  ALLOW_EMBEDDED_DB: z.enum(['0', '1']).default('0'),
+  DATA_DIR: z.string().min(1).default('.data'),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'SMTP_URL must be smtp:// or smtps://').optional(),
+  MAIL_FROM: z.string().min(3).default('健保卡網路服務註冊 <no-reply@nhi-registration.localhost>'),
+  SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters').optional(),
+  AGENT_ORIGIN: origin('AGENT_ORIGIN').default('http://127.0.0.1:7777'),
+  INTRANET_ALLOW: z.string().default('127.0.0.1/8,::1'),
+  SERVICE_HOURS: z.string().default('06:00-24:00'),
+  LOG_LEVEL: z.enum(['silent', 'info']).optional(),
+});
+
+/** Reads and validates the environment once. Throws with every problem listed. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const blankToUndefined = Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [k, v === '' ? undefined : v]),
+  );
+  const parsed = schema.safeParse(blankToUndefined);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`Invalid configuration:\n${problems}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const serviceHours = parseServiceHours(e.SERVICE_HOURS);
+  const publicOrigin = e.PUBLIC_ORIGIN ?? `http://localhost:${e.PORT}`;
+
+  if (production) {
+    const refusals: string[] = [];
+    if (!e.SESSION_SECRET) refusals.push('SESSION_SECRET is required in production');
+    if (!e.DATABASE_URL && e.ALLOW_EMBEDDED_DB !== '1')
+      refusals.push('DATABASE_URL is required in production (or ALLOW_EMBEDDED_DB=1 for a single-container deploy)');
+    if (!e.SMTP_URL) refusals.push('SMTP_URL is required in production (the local mailbox is for development)');
+    if (refusals.length) throw new Error(`Refusing to start in production:\n  ${refusals.join('\n  ')}`);
+  }
+
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    publicOrigin,
+    databaseUrl: e.DATABASE_URL,
+    allowEmbeddedDb: !production || e.ALLOW_EMBEDDED_DB === '1',
+    dataDir: resolve(appRoot, e.DATA_DIR),
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    sessionSecret: e.SESSION_SECRET ?? randomBytes(32).toString('base64url'),
+    sessionSecretIsDefault: !e.SESSION_SECRET,
+    agentOrigin: e.AGENT_ORIGIN,
+    intranetAllow: e.INTRANET_ALLOW.split(',').map((s) => s.trim()).filter(Boolean),
+    serviceHours,
+    secureCookies: publicOrigin.startsWith('https:'),
+    logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
+  };
+}

@@ -1,0 +1,55 @@
+import { Router, type Request, type Response } from 'express';
+import type { Config } from '../../config.js';
+import type { Clock } from '../../platform/clock.js';
+import { detectBrowser } from '../../platform/http/browser.js';
+import { isWithinServiceHours } from '../../platform/http/service-hours.js';
+import type { Locale } from '../../platform/i18n/index.js';
+import { render } from '../../platform/views/index.js';
+import type { AnnouncementService } from '../intranet/index.js';
+
+/** Pages linked from the home page that later work fills in; each answers a plain "not available yet" page. */
+export const PLANNED_PAGES: Record<string, string> = {
+  '/register': 'home.register',
+  '/resend-confirmation': 'home.resend',
+  '/forgot-password': 'home.forgot',
+  '/delete-registration': 'home.delete',
+  '/environment': 'home.setup.environment',
+  '/manual': 'home.setup.manual',
+  '/account/device-verification': 'home.service.deviceVerify',
+  '/account/devices': 'home.service.deviceManage',
+  '/account/profile': 'home.service.profile',
+  '/account/password': 'home.service.password',
+};
+
+type HomeDeps = { config: Config; clock: Clock; announcements: AnnouncementService };
+
+export function homeRouter(deps: HomeDeps): { router: Router; citizenRouter: Router } {
+  const router = Router();
+  const citizenRouter = Router();
+  // The home page stays reachable at all hours so it can say when the service is open.
+  const homePage = async (req: Request, res: Response, extra: object = {}) => {
+    const locale = res.locals.locale as Locale;
+    const announcements = await deps.announcements.current(locale);
+    render(req, res, 'credentials/home', {
+      env: detectBrowser(req.get('User-Agent')),
+      announcements,
+      marquee: announcements.filter((a) => a.marquee),
+      open: isWithinServiceHours(deps.config.serviceHours, deps.clock.now()),
+      ...extra,
+    });
+  };
+  router.get('/', (req, res) => homePage(req, res));
+  router.get('/announcements', async (req, res) => {
+    const announcements = await deps.announcements.current(res.locals.locale as Locale, 20);
+    render(req, res, 'credentials/announcements', { announcements }, { fragment: 'credentials/_announcements' });
+  });
+  // Password login arrives with the accounts work; until then the form answers that it is not open yet.
+  citizenRouter.post('/login', (req, res) => homePage(req, res, { loginMessage: res.locals.t('home.loginSoon') }));
+  for (const [path, nameKey] of Object.entries(PLANNED_PAGES)) {
+    citizenRouter.get(path, (req, res) => {
+      render(req, res, 'errors/unavailable', { nameKey });
+    });
+  }
+  return { router, citizenRouter };
+}
+

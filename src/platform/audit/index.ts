@@ -1,0 +1,75 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { Clock } from '../clock.js';
+import { AuditEventSchema, type AuditEvent } from './entity.js';
+
+export { AuditEventSchema, type AuditEvent };
+
+export type ActorType = 'citizen' | 'staff' | 'employer' | 'system' | 'anonymous' | 'device';
+export type Outcome = 'success' | 'failure' | 'refused';
+
+export interface AuditEntry {
+  actorType: ActorType;
+  actorId?: string | null;
+  action: string;
+  subject?: string | null;
+  outcome: Outcome;
+  clientAddress?: string | null;
+  detail?: Record<string, string | number | boolean | null | undefined>;
+}
+
+/** Detail keys whose values are never stored, whatever a caller passes. */
+const SECRET_KEY = /pass(word)?|secret|token|code|captcha|assertion|challenge|key/i;
+const MAX_TEXT = 200;
+
+/**
+ * Makes text safe to store and show: control characters (which could forge log lines or hide text)
+ * become visible escapes, and length is capped.
+ */
+export function neutralise(value: string, max = MAX_TEXT): string {
+  // eslint-disable-next-line no-control-regex
+  const visible = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return visible.length > max ? `${visible.slice(0, max - 1)}…` : visible;
+}
+
+/** A national ID or resident certificate number shown with its last four characters hidden: A12345****. */
+export function maskIdNumber(id: string): string {
+  return id.length > 4 ? `${id.slice(0, -4)}****` : '****';
+}
+
+/** Writes audit rows in the caller's unit of work, so a rolled-back change leaves no record of success. */
+export class AuditLog {
+  constructor(private readonly clock: Clock) {}
+
+  record(em: EntityManager, entry: AuditEntry): AuditEvent {
+    const detail: Record<string, string | number | boolean | null> = {};
+    for (const [key, value] of Object.entries(entry.detail ?? {})) {
+      if (value === undefined) continue;
+      detail[neutralise(key, 40)] = SECRET_KEY.test(key) ? '[withheld]' : typeof value === 'string' ? neutralise(value) : value;
+    }
+    return em.create(AuditEventSchema, {
+      occurredAt: this.clock.now(),
+      actorType: entry.actorType,
+      actorId: entry.actorId ? neutralise(entry.actorId, 64) : null,
+      action: neutralise(entry.action, 64),
+      subject: entry.subject ? neutralise(entry.subject, 128) : null,
+      outcome: entry.outcome,
+      clientAddress: entry.clientAddress ? neutralise(entry.clientAddress, 64) : null,
+      detail: Object.keys(detail).length ? detail : null,
+    });
+  }
+
+  /** Records in its own transaction: for events with no surrounding change (a refused login, a failed check). */
+  async recordNow(em: EntityManager, entry: AuditEntry): Promise<void> {
+    await em.fork().transactional(async (tx) => {
+      this.record(tx, entry);
+    });
+  }
+
+  async recent(em: EntityManager, filter: { subject?: string; limit?: number } = {}): Promise<AuditEvent[]> {
+    return em.fork().find(
+      AuditEventSchema,
+      filter.subject ? { subject: filter.subject } : {},
+      { orderBy: { occurredAt: 'desc', id: 'desc' }, limit: filter.limit ?? 50 },
+    );
+  }
+}

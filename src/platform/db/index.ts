@@ -1,0 +1,3 @@
+export { openEmbeddedDatabase, type EmbeddedDatabase } from './embedded.js';
+export { createOrm, applyMigrations, databaseReady, requestContext, type Orm } from './orm.js';
+export { openDatabase, type Database } from './open.js';

@@ -1,0 +1,85 @@
+import pg from 'pg';
+import type { Config } from './config.js';
+import { entities } from './entities.js';
+import { AuditLog } from './platform/audit/index.js';
+import { systemClock, type Clock } from './platform/clock.js';
+import { applyMigrations, createOrm, openDatabase, type Orm } from './platform/db/index.js';
+import { I18n } from './platform/i18n/index.js';
+import type { WebModule } from './platform/module.js';
+import { createViews, type Views } from './platform/views/index.js';
+import { createCredentialsModule } from './modules/credentials/index.js';
+import { createIntranetModule } from './modules/intranet/index.js';
+
+export interface Services {
+  config: Config;
+  clock: Clock;
+  orm: Orm;
+  /** A small pg pool for the session store (connect-pg-simple speaks pg directly). */
+  sessionPool: pg.Pool;
+  i18n: I18n;
+  views: Views;
+  audit: AuditLog;
+  modules: WebModule[];
+  log: (msg: string) => void;
+  /** Background work (the mail worker) — started by the server, not by tests unless they ask. */
+  startBackground(): void;
+  /** Stops background work, closes pools and releases the embedded database. */
+  close(): Promise<void>;
+}
+
+export interface ServiceOverrides {
+  clock?: Clock;
+  /** Skip applying migrations (tests apply them once to a template database). */
+  skipMigrations?: boolean;
+  log?: (msg: string) => void;
+}
+
+/** The composition root: builds every shared service and every module once. */
+export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
+  const log = overrides.log ?? (config.logLevel === 'silent' ? () => {} : (msg: string) => console.log(msg));
+  const clock = overrides.clock ?? systemClock;
+  const database = await openDatabase(config, log);
+  let orm: Orm | undefined;
+  let sessionPool: pg.Pool | undefined;
+  try {
+    orm = await createOrm({ url: database.url, entities });
+    if (!overrides.skipMigrations) {
+      const applied = await applyMigrations(orm);
+      if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
+    }
+    sessionPool = new pg.Pool({ connectionString: database.url, max: 5 });
+    const audit = new AuditLog(clock);
+    const intranet = createIntranetModule({ orm, clock });
+    const credentials = createCredentialsModule({ config, clock, announcements: intranet.announcements });
+    const modules: WebModule[] = [credentials.web, intranet.web];
+    const i18n = new I18n(...modules.flatMap((m) => (m.messages ? [m.messages] : [])));
+    const views = createViews({ cache: config.env === 'production' });
+
+    const background: { stop(): Promise<void> }[] = [];
+    const ormRef = orm;
+    const poolRef = sessionPool;
+    return {
+      config,
+      clock,
+      orm,
+      sessionPool,
+      i18n,
+      views,
+      audit,
+      modules,
+      log,
+      startBackground() {},
+      async close() {
+        for (const job of background) await job.stop();
+        await poolRef.end();
+        await ormRef.close(true);
+        await database.release();
+      },
+    };
+  } catch (err) {
+    await sessionPool?.end().catch(() => {});
+    await orm?.close(true).catch(() => {});
+    await database.release().catch(() => {});
+    throw err;
+  }
+}
