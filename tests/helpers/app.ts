@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Express } from 'express';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { ManualClock, type Clock } from '../../src/platform/clock.js';
+import { createServices, type Services } from '../../src/services.js';
+import { createTestDatabase } from './db.js';
+
+export interface TestApp {
+  app: Express;
+  services: Services;
+  clock: ManualClock;
+  databaseUrl: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** Noon in Taipei: inside the default service hours. */
+export const TAIPEI_NOON = '2026-03-02T04:00:00Z';
+
+/**
+ * The real app on a database of its own, with a movable clock. `env` adds or overrides environment
+ * variables exactly as an operator would set them.
+ */
+export async function buildTestApp(options: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const dataDir = mkdtempSync(join(tmpdir(), 'nhi-app-'));
+  const clock = (options.clock as ManualClock | undefined) ?? new ManualClock(TAIPEI_NOON);
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
+    PUBLIC_ORIGIN: 'http://localhost:3000',
+    ...(process.env.TEST_LOG ? { LOG_LEVEL: 'info' } : {}),
+    ...options.env,
+  });
+  const services = await createServices(config, { clock, skipMigrations: true });
+  const app = createApp(services);
+  return {
+    app,
+    services,
+    clock,
+    databaseUrl: database.url,
+    dataDir,
+    async close() {
+      await services.close();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
