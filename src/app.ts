@@ -3,7 +3,7 @@ import type { Services } from './services.js';
 import { databaseReady, requestContext } from './platform/db/index.js';
 import { csrfProtection, securityHeaders, sessions } from './platform/http/index.js';
 import { serviceHoursGate } from './platform/http/service-hours.js';
-import { formatDate, formatDateTime, localeMiddleware, type Locale } from './platform/i18n/index.js';
+import { DEFAULT_LOCALE, formatDate, formatDateTime, localeMiddleware, type Locale } from './platform/i18n/index.js';
 import { publicDir } from './platform/paths.js';
 import { render, varyOnHtmx } from './platform/views/index.js';
 
@@ -37,8 +37,8 @@ export function createApp(services: Services): express.Express {
   app.use(sessions({ pool: services.sessionPool, secret: config.sessionSecret, secure: config.secureCookies, idleMs: CITIZEN_IDLE_MS }));
   app.use(requestContext(services.orm));
   app.use(localeMiddleware(services.i18n, config.secureCookies));
-  app.use(csrfProtection({ exempt: services.modules.flatMap((m) => m.csrfExempt ?? []) }));
   app.use(pageLocals(services));
+  app.use(csrfProtection({ exempt: services.modules.flatMap((m) => m.csrfExempt ?? []) }));
 
   // 4. Module routes; citizen routes only within service hours.
   const gate = serviceHoursGate(config.serviceHours, services.clock);
@@ -77,14 +77,25 @@ function errorHandler(services: Services): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
     if (res.headersSent) return res.end();
-    if (err?.code === 'EBADCSRFTOKEN') return render(req, res, 'errors/csrf', {}, { status: 403 });
-    if (status === 413) return render(req, res, 'errors/too-large', {}, { status: 413 });
-    if (status >= 400 && status < 500) return render(req, res, 'errors/not-found', {}, { status: 404 });
-    // Log what failed, never request bodies (they may hold passwords or ID numbers).
-    services.log(`error ${req.method} ${req.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    if (status >= 500) {
+      // Log what failed, never request bodies (they may hold passwords or ID numbers).
+      services.log(`error ${req.method} ${req.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
+    // The failure may have come before the middleware that prepares page locals (a malformed body).
+    if (typeof res.locals.t !== 'function') {
+      res.locals.locale = DEFAULT_LOCALE;
+      res.locals.t = services.i18n.translator(DEFAULT_LOCALE);
+    }
+    res.locals.langHref ??= (lang: string) => `/?lang=${lang}`;
+    res.locals.serviceHours ??= services.config.serviceHours.text;
     try {
+      if (err?.code === 'EBADCSRFTOKEN') return render(req, res, 'errors/csrf', {}, { status: 403 });
+      if (status === 413) return render(req, res, 'errors/too-large', {}, { status: 413 });
+      if (status === 404) return render(req, res, 'errors/not-found', {}, { status: 404 });
+      if (status >= 400 && status < 500) return render(req, res, 'errors/bad-request', {}, { status });
       render(req, res, 'errors/server', {}, { status: 500 });
-    } catch {
+    } catch (renderError) {
+      services.log(`error page failed: ${String(renderError)}`);
       res.status(500).type('text').send('Internal Server Error');
     }
   };

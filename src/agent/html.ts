@@ -1,8 +1,7 @@
 // The agent's few HTML pages. Everything interpolated goes through esc().
 import { createHash } from 'node:crypto';
-import { both, t, type Lang, type MessageKey } from './messages.js';
-import type { ReaderStatus } from './readers.js';
-import type { SimCard } from './readers.js';
+import { both, pair, t, type Lang, type MessageKey } from './messages.js';
+import type { ReadErrorCode, ReaderStatus, SimCard } from './readers.js';
 
 export const esc = (value: string): string =>
   value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -16,13 +15,12 @@ const SUBMIT_SCRIPT = 'document.forms[0].submit();';
 export const SUBMIT_SCRIPT_HASH = sha256(SUBMIT_SCRIPT);
 
 /** zh-TW then en, each marked with its language. */
-const bilingual = (key: MessageKey): string =>
-  both(key)
-    .split(' / ')
-    .map((text, i) => `<span lang="${i === 0 ? 'zh-TW' : 'en'}">${esc(text)}</span>`)
-    .join(' / ');
+const bilingual = (key: MessageKey): string => {
+  const [zh, en] = pair(key);
+  return `<span lang="zh-TW">${esc(zh)}</span> / <span lang="en">${esc(en)}</span>`;
+};
 
-function page(lang: Lang | 'zh-TW', title: string, body: string, head = ''): string {
+function page(lang: Lang, title: string, body: string, head = ''): string {
   return `<!DOCTYPE html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${head}
 <title>${esc(title)}</title><style>${STYLE}</style></head>
@@ -68,14 +66,14 @@ export function resultPage(input: {
   returnUrl: string;
   req: string;
   assertion?: string;
-  error?: string;
+  error?: ReadErrorCode | 'busy';
   holderName?: string;
 }): string {
   const { lang } = input;
   const summary =
     input.assertion !== undefined
       ? `${esc(t(lang, 'read.done'))}<strong>${esc(maskName(input.holderName ?? ''))}</strong>`
-      : `${esc(t(lang, 'read.failed'))}${esc(t(lang, `error.${input.error}` as MessageKey) ?? input.error ?? '')}`;
+      : `${esc(t(lang, 'read.failed'))}${esc(input.error ? t(lang, `error.${input.error}`) : '')}`;
   const field = input.assertion !== undefined ? ['assertion', input.assertion] : ['error', input.error ?? ''];
   return page(
     lang,

@@ -23,6 +23,7 @@ const messages = {
   'refused.request': ['讀卡請求格式錯誤。', 'The card read request is malformed.'],
   'refused.tray': ['只能從本機讀卡程式的頁面操作。', 'Only the reader agent’s own page may do this.'],
   'notFound.title': ['找不到頁面', 'Page not found'],
+  'notFound.text': ['此網址不存在。', 'There is no such address.'],
   'tray.title': ['模擬讀卡機', 'Simulated card reader'],
   'tray.inReader': ['讀卡機內：', 'In the reader: '],
   'tray.empty': ['讀卡機內沒有卡片', 'The reader is empty'],
@@ -36,6 +37,9 @@ const messages = {
 export type MessageKey = keyof typeof messages;
 
 export const t = (lang: Lang, key: MessageKey): string => messages[key][lang === 'en' ? 1 : 0];
+
+/** [zh-TW, en] */
+export const pair = (key: MessageKey): readonly [string, string] => messages[key];
 
 /** zh-TW first, then en, for pages that do not know the reader's language. */
 export const both = (key: MessageKey): string => `${messages[key][0]} / ${messages[key][1]}`;

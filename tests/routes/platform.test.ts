@@ -1,0 +1,132 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { BrowserAgent } from '../helpers/browser-agent.js';
+
+// Pages the foundation serves; each must render with JS off, switch language, and (with partials) answer HTMX.
+const PAGES = ['/', '/announcements', '/register', '/resend-confirmation', '/forgot-password', '/delete-registration', '/environment', '/manual', '/no-such-page'];
+
+describe('platform', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await buildTestApp();
+  });
+  after(async () => t.close());
+
+  test('every page renders as a whole page without JS, and HTMX gets the fragment only where there is one', async () => {
+    for (const path of PAGES) {
+      const page = await new BrowserAgent(t.app).get(path);
+      assert.ok(page.html.startsWith('<!DOCTYPE html>'), `${path} is a whole page`);
+      assert.equal(page.$('script[src="/public/js/htmx.min.js"]').length, 1, `${path} loads the pinned htmx`);
+      assert.match(page.headers['vary'] ?? '', /HX-Request/, `${path} varies on HX-Request`);
+    }
+    const fragment = await request(t.app).get('/announcements').set('HX-Request', 'true');
+    assert.equal(fragment.status, 200);
+    assert.ok(fragment.text.trim().startsWith('<section id="announcements"'), 'HTMX gets only the announcements partial');
+    const restore = await request(t.app).get('/announcements').set('HX-Request', 'true').set('HX-History-Restore-Request', 'true');
+    assert.ok(restore.text.startsWith('<!DOCTYPE html>'), 'a history restore gets the whole page');
+  });
+
+  test('the pinned htmx 1.9 is served from public/', async () => {
+    const res = await request(t.app).get('/public/js/htmx.min.js');
+    assert.equal(res.status, 200);
+    assert.match(res.text, /version:"1\.9\.\d+"/);
+  });
+
+  test('the language switch works on every page and is remembered in a cookie', async () => {
+    for (const path of PAGES) {
+      const browser = new BrowserAgent(t.app);
+      const zh = await browser.get(path);
+      assert.equal(zh.$('html').attr('lang'), 'zh-TW');
+      const href = zh.$('.lang-switch a').attr('href');
+      assert.ok(href, `${path} has a language link`);
+      const en = await browser.get(href!);
+      assert.equal(en.$('html').attr('lang'), 'en', `${path} switches to English`);
+      assert.match(en.$('.brand').text(), /NHI Card Online Services Registration/);
+      const again = await browser.get(path);
+      assert.equal(again.$('html').attr('lang'), 'en', `${path} remembers English`);
+      const back = await browser.get(again.$('.lang-switch a').attr('href')!);
+      assert.equal(back.$('html').attr('lang'), 'zh-TW');
+    }
+  });
+
+  test('a POST without the CSRF token is refused with 403; with it the form works', async () => {
+    const browser = new BrowserAgent(t.app);
+    await browser.get('/');
+    const refused = await browser.post('/login', { password: 'whatever1' });
+    assert.equal(refused.status, 403);
+    assert.match(refused.$('h1').text(), /網頁已逾時/);
+    const wrongToken = await browser.post('/login', { password: 'whatever1', _csrf: 'forged' });
+    assert.equal(wrongToken.status, 403);
+    await browser.get('/');
+    const accepted = await browser.submit({ password: 'whatever1' }, 'form.login-form');
+    assert.equal(accepted.status, 200);
+    // HTMX sends the token in a header instead of the body.
+    const token = browser.page!.$('input[name=_csrf]').val() as string;
+    const viaHeader = await browser.agent.post('/login').set('HX-Request', 'true').set('X-CSRF-Token', token).type('form').send({ password: 'x' });
+    assert.equal(viaHeader.status, 200);
+  });
+
+  test('the session cookie is HttpOnly and SameSite=Lax; pages without forms set none', async () => {
+    const plain = await request(t.app).get('/announcements');
+    assert.equal(plain.headers['set-cookie'], undefined, 'no session for a page without a form');
+    const home = await request(t.app).get('/');
+    const cookie = (home.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('nhi.sid='));
+    assert.ok(cookie);
+    assert.match(cookie!, /HttpOnly/);
+    assert.match(cookie!, /SameSite=Lax/);
+  });
+
+  test('404 and 500 pages leak nothing', async () => {
+    const missing = await new BrowserAgent(t.app).get('/nope/../../etc/passwd');
+    assert.equal(missing.status, 404);
+    assert.match(missing.$('h1').text(), /找不到網頁/);
+    // A request the app cannot handle (malformed JSON) must not echo internals.
+    const bad = await request(t.app).post('/login').set('Content-Type', 'application/json').send('{"broken');
+    assert.ok(bad.status >= 400);
+    assert.doesNotMatch(bad.text, /SyntaxError|at .*\.ts|node_modules/);
+  });
+
+  test('stored text is escaped: an announcement cannot inject markup or hx- attributes', async () => {
+    const em = t.services.orm.em.fork();
+    await em.getConnection().execute(
+      `insert into announcement (title_zh, marquee, publish_from, created_at) values (?, true, ?, ?)`,
+      ['<div hx-get="/evil">注意</div>', new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:00:00Z')],
+    );
+    const res = await request(t.app).get('/');
+    assert.doesNotMatch(res.text, /<div hx-get="\/evil">/);
+    assert.match(res.text, /&lt;div hx-get=&quot;\/evil&quot;&gt;注意/);
+    const link = await request(t.app).get('/announcements?x="><div hx-get="/evil">');
+    assert.doesNotMatch(link.text, /<div hx-get="\/evil">/, 'a query string is not reflected raw');
+  });
+});
+
+describe('service hours', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await buildTestApp({ env: { SERVICE_HOURS: '06:00-24:00' } });
+  });
+  after(async () => t.close());
+
+  test('outside service hours citizen pages show the hours and refuse; the home page says so', async () => {
+    t.clock.set('2026-03-02T20:30:00Z'); // 04:30 in Taipei
+    const closed = await new BrowserAgent(t.app).get('/register');
+    assert.equal(closed.status, 503);
+    assert.match(closed.$('main').text(), /本系統服務時間每日 06:00-24:00/);
+    const home = await new BrowserAgent(t.app).get('/');
+    assert.equal(home.status, 200);
+    assert.match(home.$('main').text(), /現在非服務時間/);
+    assert.equal(home.$('form.login-form').length, 0);
+    const browser = new BrowserAgent(t.app);
+    t.clock.set('2026-03-02T04:00:00Z');
+    await browser.get('/');
+    t.clock.set('2026-03-02T20:30:00Z');
+    assert.equal((await browser.submit({ password: 'abcdef1' }, 'form.login-form')).status, 503, 'a form posted after closing is refused');
+    assert.equal((await request(t.app).get('/healthz')).status, 200, 'health checks are not citizen pages');
+
+    t.clock.set('2026-03-02T22:00:00Z'); // 06:00 in Taipei: open
+    const open = await new BrowserAgent(t.app).get('/register');
+    assert.equal(open.status, 200);
+  });
+});
