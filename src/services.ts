@@ -5,6 +5,7 @@ import { AuditLog } from './platform/audit/index.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { applyMigrations, createOrm, openDatabase, type Orm } from './platform/db/index.js';
 import { I18n } from './platform/i18n/index.js';
+import { createMail, type Mailer, type MailWorker } from './platform/mail/index.js';
 import type { WebModule } from './platform/module.js';
 import { createViews, type Views } from './platform/views/index.js';
 import { createCredentialsModule } from './modules/credentials/index.js';
@@ -14,11 +15,17 @@ export interface Services {
   config: Config;
   clock: Clock;
   orm: Orm;
+  /** The PostgreSQL the app uses (DATABASE_URL or the embedded one), for tools that speak SQL directly (imports). */
+  databaseUrl: string;
   /** A small pg pool for the session store (connect-pg-simple speaks pg directly). */
   sessionPool: pg.Pool;
   i18n: I18n;
   views: Views;
   audit: AuditLog;
+  /** Queues e-mail in the caller's transaction (the outbox). */
+  mail: Mailer;
+  /** Delivers the outbox; startBackground() starts it, tests may call runOnce(). */
+  mailWorker: MailWorker;
   modules: WebModule[];
   log: (msg: string) => void;
   /** Background work (the mail worker) — started by the server, not by tests unless they ask. */
@@ -49,26 +56,32 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     }
     sessionPool = new pg.Pool({ connectionString: database.url, max: 5 });
     const audit = new AuditLog(clock);
+    const mail = createMail({ config, orm, clock, audit, log });
     const intranet = createIntranetModule({ orm, clock });
     const credentials = createCredentialsModule({ config, clock, announcements: intranet.announcements });
-    const modules: WebModule[] = [credentials.web, intranet.web];
+    const modules: WebModule[] = [credentials.web, intranet.web, ...(mail.web ? [mail.web] : [])];
     const i18n = new I18n(...modules.flatMap((m) => (m.messages ? [m.messages] : [])));
     const views = createViews({ cache: config.env === 'production' });
 
-    const background: { stop(): Promise<void> }[] = [];
+    const background: { stop(): Promise<void> }[] = [{ stop: () => mail.close() }];
     const ormRef = orm;
     const poolRef = sessionPool;
     return {
       config,
       clock,
       orm,
+      databaseUrl: database.url,
       sessionPool,
       i18n,
       views,
       audit,
+      mail: mail.mailer,
+      mailWorker: mail.worker,
       modules,
       log,
-      startBackground() {},
+      startBackground() {
+        mail.worker.start();
+      },
       async close() {
         for (const job of background) await job.stop();
         await poolRef.end();

@@ -1,0 +1,35 @@
+import { isoDateError } from '../../platform/registry-import/fields.js';
+import type { RegistryFileSpec } from '../../platform/registry-import/engine.js';
+import { idNumberError } from '../household/index.js';
+import { cardNumberError, publicKeyError } from './rules.js';
+
+/** cards.csv → card. The holder must be a person of the household registry (imported before). */
+export const cardsFile: RegistryFileSpec = {
+  file: 'cards.csv',
+  table: 'card',
+  columns: [
+    { name: 'card_number', type: 'char(12)' },
+    { name: 'id_number', type: 'char(10)' },
+    { name: 'issued_on', type: 'date' },
+    { name: 'status', type: 'text' },
+    { name: 'public_key', type: 'text' },
+  ],
+  key: ['card_number'],
+  async prepare({ today }) {
+    return ([cardNumber, idNumber, issuedOn, status, publicKey]) => {
+      let why: string | undefined;
+      if ((why = cardNumberError(cardNumber!))) return `card_number: ${why}`;
+      if ((why = idNumberError(idNumber!))) return `id_number: ${why}`;
+      if ((why = isoDateError(issuedOn!, today))) return `issued_on: ${why}`;
+      if (status !== 'valid' && status !== 'void') return `status: "${status}" must be valid or void`;
+      if (publicKey !== '' && (why = publicKeyError(publicKey!))) return `public_key: ${why}`;
+      return [cardNumber!, idNumber!, issuedOn!, status, publicKey === '' ? null : publicKey!];
+    };
+  },
+  references: [
+    {
+      sql: 'select line from $stage s where not exists (select 1 from person p where p.id_number = s.id_number)',
+      reason: 'id_number: no such person in the household registry (import persons.csv first)',
+    },
+  ],
+};

@@ -1,0 +1,31 @@
+import type { Orm } from '../../platform/db/index.js';
+import { DivisionsService } from './divisions.js';
+import { CountySchema, TownshipSchema, VillageSchema } from './entities/division.js';
+import { PersonSchema } from './entities/person.js';
+import { TableHouseholdRegistry, type HouseholdRegistry } from './registry.js';
+
+export { DivisionsService, type CountyInfo, type TownshipInfo, type VillageInfo, type VillagePlace } from './divisions.js';
+export {
+  TableHouseholdRegistry,
+  RegistryUnavailableError,
+  type HouseholdRegistry,
+  type HouseholdFacts,
+  type HouseholdCheckResult,
+  type PersonRecord,
+} from './registry.js';
+export { idNumberError, isValidIdNumber, idNumberKind, idCheckDigit, sexOfIdNumber, type IdNumberKind } from './id-number.js';
+export { householdNumberError, neighborhoodError, villageCodeShapeError, PERSON_NAME_MAX } from './rules.js';
+export { personsFile } from './import.js';
+
+export const householdEntities = [CountySchema, TownshipSchema, VillageSchema, PersonSchema];
+
+/**
+ * The household module: administrative divisions and the household registry. `registry` may be replaced by
+ * a live 戶政 service implementing HouseholdRegistry.
+ */
+export function createHouseholdModule(deps: { orm: Orm; registry?: HouseholdRegistry }) {
+  return {
+    divisions: new DivisionsService(deps.orm),
+    registry: deps.registry ?? new TableHouseholdRegistry(deps.orm),
+  };
+}

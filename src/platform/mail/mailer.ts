@@ -1,0 +1,177 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { FlushMode, LockMode, type EntityManager } from '@mikro-orm/core';
+import type { AuditLog } from '../audit/index.js';
+import type { Clock } from '../clock.js';
+import type { Orm } from '../db/index.js';
+import type { Locale } from '../i18n/index.js';
+import { OutboxMessageSchema, type MailAttachment, type OutboxMessage, type OutboxStatus } from './entity.js';
+import { isMailTemplate, type MailRenderer, type MailTemplate, type MailTemplateData, type RenderedMail } from './templates.js';
+import type { MailTransport } from './transport.js';
+import { MailWorker, type MailWorkerOptions } from './worker.js';
+
+export interface EnqueueRequest<T extends MailTemplate> {
+  template: T;
+  locale: Locale;
+  to: string;
+  data: MailTemplateData[T];
+  /** The same key twice sends one mail: e.g. `registration-confirmation:<registrationId>:<n>`. */
+  idempotencyKey: string;
+  attachments?: MailAttachment[];
+}
+
+export interface EnqueueResult {
+  id: string;
+  /** False when the key was already queued (in this unit of work or committed earlier). */
+  created: boolean;
+}
+
+/** What operators see of a message; never the payload (it may hold link tokens). */
+export interface OutboxSummary {
+  id: string;
+  idempotencyKey: string;
+  template: string;
+  recipient: string;
+  status: OutboxStatus;
+  attempts: number;
+  createdAt: Date;
+  lastError: string | null;
+}
+
+export interface MailDeps {
+  orm: Orm;
+  clock: Clock;
+  audit: AuditLog;
+  renderer: MailRenderer;
+  transport: MailTransport;
+  mailFrom: string;
+  publicOrigin: string;
+  log: (msg: string) => void;
+}
+
+const MAX_ATTACHMENT_CHARS = 5_000_000;
+const PASSWORD_KEY = /pass(word)?|pwd/i;
+
+/** `<hash-of-key@host-of-PUBLIC_ORIGIN>`: stable per idempotency key, so even a resend carries the same Message-ID. */
+export function messageIdFor(idempotencyKey: string, publicOrigin: string): string {
+  const hash = createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32);
+  return `<${hash}@${new URL(publicOrigin).hostname}>`;
+}
+
+function refusePasswords(value: unknown, path = 'data'): void {
+  if (!value || typeof value !== 'object') return;
+  for (const [key, inner] of Object.entries(value)) {
+    if (PASSWORD_KEY.test(key)) throw new Error(`mail payload may not carry a password (${path}.${key})`);
+    refusePasswords(inner, `${path}.${key}`);
+  }
+}
+
+export function summarise(row: OutboxMessage): OutboxSummary {
+  return {
+    id: row.id,
+    idempotencyKey: row.idempotencyKey,
+    template: row.template,
+    recipient: row.recipient,
+    status: row.status,
+    attempts: row.attempts,
+    createdAt: row.createdAt,
+    lastError: row.lastError ?? null,
+  };
+}
+
+/** Queues mail in the caller's unit of work; the MailWorker delivers it. */
+export class Mailer {
+  constructor(private readonly deps: MailDeps) {}
+
+  /**
+   * Adds the message to `em`'s unit of work: it is written when the caller's transaction commits and
+   * vanishes if it rolls back. A key already queued (here or committed) is a no-op; two concurrent
+   * transactions with one key meet the unique index and the later one fails, to be retried by its caller.
+   */
+  async enqueue<T extends MailTemplate>(em: EntityManager, request: EnqueueRequest<T>): Promise<EnqueueResult> {
+    const { template, locale, to, idempotencyKey } = request;
+    if (!isMailTemplate(template)) throw new Error(`unknown mail template "${template}"`);
+    if (!idempotencyKey || idempotencyKey.length > 200) throw new Error('idempotencyKey must be 1-200 characters');
+    if (!/^[^\s@<>]+@[^\s@<>]+$/.test(to) || to.length > 320) throw new Error('mail recipient is not an address');
+    refusePasswords(request.data);
+    const attachments = request.attachments ?? [];
+    if (attachments.reduce((n, a) => n + a.content.length, 0) > MAX_ATTACHMENT_CHARS) throw new Error('mail attachments too large');
+
+    // Queued earlier in this unit of work and not flushed yet.
+    const outboxClass = em.getMetadata().find(OutboxMessageSchema.meta.className)!.class;
+    for (const pending of em.getUnitOfWork().getPersistStack()) {
+      if (pending instanceof outboxClass && (pending as OutboxMessage).idempotencyKey === idempotencyKey) {
+        return { id: (pending as OutboxMessage).id, created: false };
+      }
+    }
+    // COMMIT flush mode: looking must not flush the caller's other pending changes as a side effect.
+    const existing = await em.findOne(OutboxMessageSchema, { idempotencyKey }, { flushMode: FlushMode.COMMIT, fields: ['id'] });
+    if (existing) return { id: existing.id, created: false };
+
+    const now = this.deps.clock.now();
+    const row = em.create(OutboxMessageSchema, {
+      id: randomUUID(),
+      idempotencyKey,
+      template,
+      locale,
+      recipient: to,
+      // Dates become ISO strings here rather than on the way through jsonb, so the row means the same in memory.
+      payload: JSON.parse(JSON.stringify(request.data ?? {})) as Record<string, unknown>,
+      attachments: attachments.length ? attachments.map((a) => ({ name: a.name, content: a.content, contentType: a.contentType })) : null,
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: now,
+      createdAt: now,
+    });
+    return { id: row.id, created: true };
+  }
+
+  /** Renders without queueing (previews, tests). */
+  render<T extends MailTemplate>(template: T, locale: Locale, data: MailTemplateData[T]): RenderedMail {
+    return this.deps.renderer.render(template, locale, JSON.parse(JSON.stringify(data ?? {})) as Record<string, unknown>);
+  }
+
+  messageIdFor(idempotencyKey: string): string {
+    return messageIdFor(idempotencyKey, this.deps.publicOrigin);
+  }
+
+  async find(id: string): Promise<OutboxSummary | undefined> {
+    const row = await this.deps.orm.em.fork().findOne(OutboxMessageSchema, { id });
+    return row ? summarise(row) : undefined;
+  }
+
+  /** Messages whose delivery is uncertain (the worker died mid-send): for an operator to check and decide. */
+  async listInDoubt(limit = 100): Promise<OutboxSummary[]> {
+    const rows = await this.deps.orm.em.fork().find(OutboxMessageSchema, { status: 'in_doubt' }, { orderBy: { createdAt: 'desc' }, limit });
+    return rows.map(summarise);
+  }
+
+  /**
+   * An operator's decision to send an in-doubt (or failed) message again, accepting that the recipient
+   * may get it twice. Returns false when the message is not in one of those states.
+   */
+  async requeue(id: string, actor: { type: 'staff' | 'system'; id?: string } = { type: 'system', id: 'operator' }): Promise<boolean> {
+    return this.deps.orm.em.fork().transactional(async (tx) => {
+      const row = await tx.findOne(OutboxMessageSchema, { id, status: { $in: ['in_doubt', 'failed'] } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!row) return false;
+      const before = row.status;
+      row.status = 'pending';
+      row.attempts = 0;
+      row.nextAttemptAt = this.deps.clock.now();
+      row.leaseUntil = null;
+      this.deps.audit.record(tx, {
+        actorType: actor.type,
+        actorId: actor.id ?? null,
+        action: 'mail.requeued',
+        subject: row.id,
+        outcome: 'success',
+        detail: { template: row.template, from: before },
+      });
+      return true;
+    });
+  }
+
+  /** A worker over the same outbox; more than one (in one process or many) may run at once. */
+  createWorker(options: MailWorkerOptions = {}): MailWorker {
+    return new MailWorker(this.deps, options);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The registry import of one folder: the files of the household, card and enrolment registries, in the
+ * order their references need (a card's or an enrolment's person must already be imported).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { personsFile } from '../../modules/household/index.js';
+import { cardsFile } from '../../modules/cards/index.js';
+import { enrollmentsFile } from '../../modules/employers/index.js';
+import { importRegistryFile, RejectedRow, type FileReport, type RegistryFileSpec } from './engine.js';
+import { taipeiDate } from './fields.js';
+
+export const registryFiles: readonly RegistryFileSpec[] = [personsFile, cardsFile, enrollmentsFile];
+
+export interface FolderImportResult {
+  /** Files imported (and committed), in order. */
+  imported: FileReport[];
+  /** The file rejected, if any: nothing of it was applied and the files after it were not read. */
+  rejected?: { file: string; line: number; reason: string };
+}
+
+export interface FolderImportOptions {
+  /** "Today" for the no-dates-in-the-future rule. */
+  now?: Date;
+  log?: (message: string) => void;
+}
+
+export function formatReport(r: FileReport): string {
+  return `${r.file}: ${r.read} rows read, ${r.inserted} inserted, ${r.updated} updated, ${r.unchanged} unchanged (${(r.ms / 1000).toFixed(2)} s)`;
+}
+
+/** Imports whichever registry files `folder` holds. Throws on database errors and when it holds none. */
+export async function importRegistryFolder(databaseUrl: string, folder: string, options: FolderImportOptions = {}): Promise<FolderImportResult> {
+  const log = options.log ?? (() => {});
+  const today = taipeiDate(options.now ?? new Date());
+  const present = registryFiles.filter((spec) => existsSync(join(folder, spec.file)));
+  if (!present.length) throw new Error(`${folder} holds none of ${registryFiles.map((s) => s.file).join(', ')}`);
+
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'registry-import' });
+  await client.connect();
+  const imported: FileReport[] = [];
+  try {
+    // Room for the staging table in memory and for its key index (session settings, this connection only).
+    await client.query(`set temp_buffers = '128MB'; set maintenance_work_mem = '256MB'; set work_mem = '64MB'`);
+    for (const spec of present) {
+      try {
+        const report = await importRegistryFile(client, spec, join(folder, spec.file), { today });
+        imported.push(report);
+        log(formatReport(report));
+      } catch (err) {
+        if (!(err instanceof RejectedRow)) throw err;
+        return { imported, rejected: { file: spec.file, line: err.line, reason: err.reason } };
+      }
+    }
+    return { imported };
+  } finally {
+    await client.end();
+  }
+}

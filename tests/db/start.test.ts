@@ -1,0 +1,83 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..', '..');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<Response> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fetch(url);
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+describe('npm start (the demo)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'nhi-start-'));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  async function start() {
+    const port = await freePort();
+    const agentPort = await freePort();
+    const env = { ...process.env, NODE_ENV: 'development', PORT: String(port), AGENT_ORIGIN: `http://127.0.0.1:${agentPort}`, DATA_DIR: dataDir };
+    delete env.DATABASE_URL;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/start.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    return { child, port, agentPort, output: () => output };
+  }
+
+  test('serves the home page within 30 s with the simulated agent and the demo registry; SIGTERM stops everything', async () => {
+    const began = Date.now();
+    const run = await start();
+    const home = await waitForHttp(`http://127.0.0.1:${run.port}/`, 30_000);
+    const elapsed = Date.now() - began;
+    assert.equal(home.status, 200, run.output());
+    assert.match(await home.text(), /健保卡網路服務註冊/);
+    assert.ok(elapsed < 30_000, `served after ${elapsed} ms`);
+
+    const status = await fetch(`http://127.0.0.1:${run.agentPort}/v1/status`, { headers: { Accept: 'application/json' } });
+    assert.equal((await status.json()).mode, 'sim');
+    const tray = await (await fetch(`http://127.0.0.1:${run.agentPort}/`)).text();
+    assert.ok((tray.match(/\/sim\/tray\/insert/g) ?? []).length >= 1, 'the demo cards are in the tray');
+    assert.ok(existsSync(join(dataDir, 'pg', 'postmaster.pid')), 'the embedded PostgreSQL runs in DATA_DIR');
+
+    run.child.kill('SIGTERM');
+    const code = await exitOf(run.child);
+    assert.equal(code, 0, run.output());
+    assert.match(run.output(), /stopped/);
+    assert.equal(existsSync(join(dataDir, 'pg', 'postmaster.pid')), false, 'the embedded PostgreSQL was stopped');
+  });
+
+  test('a restart reuses the data folder and does not load the demo registry again', async () => {
+    const run = await start();
+    const home = await waitForHttp(`http://127.0.0.1:${run.port}/`, 30_000);
+    assert.equal(home.status, 200);
+    run.child.kill('SIGTERM');
+    assert.equal(await exitOf(run.child), 0);
+    assert.doesNotMatch(run.output(), /demo registry loaded/);
+    assert.doesNotMatch(run.output(), /creating the embedded PostgreSQL cluster/);
+  });
+});
