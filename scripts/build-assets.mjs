@@ -1,0 +1,63 @@
+// Build-time assets, run after `npm install` and by `npm run build`:
+// - the pinned htmx 1.9 build copied from its npm package into public/js (never served from a CDN);
+// - the reader agent bundled into one file people download, with launchers and SHA-256 checksums.
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+let htmx;
+try {
+  htmx = require.resolve('htmx.org/dist/htmx.min.js');
+} catch {
+  process.exit(0); // an install without dev packages (the container's runtime stage): assets come from the build stage
+}
+mkdirSync(join(root, 'public', 'js'), { recursive: true });
+copyFileSync(htmx, join(root, 'public', 'js', 'htmx.min.js'));
+
+let esbuild;
+try {
+  esbuild = await import('esbuild');
+} catch {
+  console.warn('esbuild is not installed: the reader agent download was not built');
+  process.exit(0);
+}
+const downloads = join(root, 'public', 'downloads');
+mkdirSync(downloads, { recursive: true });
+const bundle = `nhi-reader-agent-${pkg.version}.mjs`;
+await esbuild.build({
+  entryPoints: [join(root, 'src', 'agent', 'main.ts')],
+  outfile: join(downloads, bundle),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  minify: false,
+  legalComments: 'none',
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+
+// Launchers: the person double-clicks one; it runs the agent with the server's origin allowed.
+const origin = process.env.PUBLIC_ORIGIN || 'http://localhost:3000';
+const launchers = {
+  'start-reader-agent-windows.cmd': `@echo off\r\nrem NHI reader agent: needs Node.js 20 or later (https://nodejs.org)\r\nnode "%~dp0${bundle}" --allow-origin ${origin} %*\r\npause\r\n`,
+  'start-reader-agent-macos.command': `#!/bin/sh\n# NHI reader agent: needs Node.js 20 or later\ncd "$(dirname "$0")" && exec node ./${bundle} --allow-origin ${origin} "$@"\n`,
+  'start-reader-agent-linux.sh': `#!/bin/sh\n# NHI reader agent: needs Node.js 20 or later and pcscd (apt install pcscd)\ncd "$(dirname "$0")" && exec node ./${bundle} --allow-origin ${origin} "$@"\n`,
+};
+for (const [name, text] of Object.entries(launchers)) {
+  writeFileSync(join(downloads, name), text);
+  if (!name.endsWith('.cmd')) chmodSync(join(downloads, name), 0o755);
+}
+
+const files = [bundle, ...Object.keys(launchers)].map((name) => {
+  const content = readFileSync(join(downloads, name));
+  return { name, bytes: content.length, sha256: createHash('sha256').update(content).digest('hex') };
+});
+writeFileSync(join(downloads, 'checksums.json'), `${JSON.stringify({ version: pkg.version, builtAt: new Date().toISOString(), files }, null, 2)}\n`);
+writeFileSync(join(downloads, 'SHA256SUMS'), files.map((f) => `${f.sha256}  ${f.name}\n`).join(''));

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig, parseServiceHours } from '../../src/config.js';
+
+test('development defaults follow INTERFACES.md', () => {
+  const c = loadConfig({});
+  assert.equal(c.port, 3000);
+  assert.equal(c.publicOrigin, 'http://localhost:3000');
+  assert.equal(c.agentOrigin, 'http://127.0.0.1:7777');
+  assert.equal(c.databaseUrl, undefined);
+  assert.equal(c.allowEmbeddedDb, true);
+  assert.equal(c.smtpUrl, undefined);
+  assert.deepEqual(c.intranetAllow, ['127.0.0.1/8', '::1']);
+  assert.equal(c.serviceHours.text, '06:00-24:00');
+  assert.equal(c.secureCookies, false);
+  assert.match(c.dataDir, /\.data$/);
+});
+
+test('production refuses development defaults and names each problem', () => {
+  assert.throws(() => loadConfig({ NODE_ENV: 'production' }), (err: Error) => {
+    assert.match(err.message, /SESSION_SECRET is required/);
+    assert.match(err.message, /DATABASE_URL is required/);
+    assert.match(err.message, /SMTP_URL is required/);
+    return true;
+  });
+  const ok = loadConfig({
+    NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), SMTP_URL: 'smtp://mail:25', ALLOW_EMBEDDED_DB: '1',
+    PUBLIC_ORIGIN: 'https://register.example.tw/',
+  });
+  assert.equal(ok.allowEmbeddedDb, true);
+  assert.equal(ok.publicOrigin, 'https://register.example.tw');
+  assert.equal(ok.secureCookies, true);
+});
+
+test('bad values stop the start with every problem listed', () => {
+  assert.throws(() => loadConfig({ PORT: 'eighty', SMTP_URL: 'http://x', DATABASE_URL: 'mysql://x' }), (err: Error) => {
+    assert.match(err.message, /PORT/);
+    assert.match(err.message, /SMTP_URL/);
+    assert.match(err.message, /DATABASE_URL/);
+    return true;
+  });
+  assert.throws(() => loadConfig({ SESSION_SECRET: 'short' }), /SESSION_SECRET/);
+});
+
+test('service hours parse and reject nonsense', () => {
+  assert.deepEqual(parseServiceHours('06:00-24:00'), { start: 360, end: 1440, text: '06:00-24:00' });
+  assert.deepEqual(parseServiceHours('00:00-24:00'), { start: 0, end: 1440, text: '00:00-24:00' });
+  assert.throws(() => parseServiceHours('24:00-06:00'));
+  assert.throws(() => parseServiceHours('6-24'));
+  assert.throws(() => parseServiceHours('06:00-25:00'));
+});
