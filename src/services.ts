@@ -8,7 +8,9 @@ import { I18n } from './platform/i18n/index.js';
 import { createMail, type Mailer, type MailWorker } from './platform/mail/index.js';
 import type { WebModule } from './platform/module.js';
 import { createViews, type Views } from './platform/views/index.js';
+import { createCardReadsModule, createCardsModule, type CardReads, type ReaderTerminals } from './modules/cards/index.js';
 import { createCredentialsModule } from './modules/credentials/index.js';
+import { createHouseholdModule } from './modules/household/index.js';
 import { createIntranetModule } from './modules/intranet/index.js';
 
 export interface Services {
@@ -27,6 +29,10 @@ export interface Services {
   /** Delivers the outbox; startBackground() starts it, tests may call runOnce(). */
   mailWorker: MailWorker;
   modules: WebModule[];
+  /** The card panel API (card reads bound to the session). */
+  cardReads: CardReads;
+  /** Counter PCs enrolled to sign card reads. */
+  readerTerminals: ReaderTerminals;
   log: (msg: string) => void;
   /** Background work (the mail worker) — started by the server, not by tests unless they ask. */
   startBackground(): void;
@@ -58,10 +64,13 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     const audit = new AuditLog(clock);
     const mail = createMail({ config, orm, clock, audit, log });
     const intranet = createIntranetModule({ orm, clock });
-    const credentials = createCredentialsModule({ config, clock, announcements: intranet.announcements });
-    const modules: WebModule[] = [credentials.web, intranet.web, ...(mail.web ? [mail.web] : [])];
+    const household = createHouseholdModule({ orm });
+    const cards = createCardsModule({ orm });
+    const cardReads = createCardReadsModule({ config, orm, clock, audit, registry: cards.registry, persons: household.registry });
+    const credentials = createCredentialsModule({ config, clock, announcements: intranet.announcements, cardReads: cardReads.cardReads });
+    const modules: WebModule[] = [credentials.web, cardReads.web, intranet.web, ...(mail.web ? [mail.web] : [])];
     const i18n = new I18n(...modules.flatMap((m) => (m.messages ? [m.messages] : [])));
-    const views = createViews({ cache: config.env === 'production' });
+    const views = createViews({ cache: config.env !== 'development' });
 
     const background: { stop(): Promise<void> }[] = [{ stop: () => mail.close() }];
     const ormRef = orm;
@@ -78,6 +87,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       mail: mail.mailer,
       mailWorker: mail.worker,
       modules,
+      cardReads: cardReads.cardReads,
+      readerTerminals: cardReads.terminals,
       log,
       startBackground() {
         mail.worker.start();

@@ -41,6 +41,7 @@ export function statusFragment(status: ReaderStatus, mode: 'sim' | 'pcsc'): stri
           ...(status.reader ? [line(status.card, status.card ? 'status.card.ok' : 'status.card.none', 'card')] : []),
           ...(status.error === 'terminal_not_enrolled' ? [line(false, 'error.terminal_not_enrolled', 'terminal')] : []),
         ];
+  lines.unshift(line(true, 'status.connected', 'connection'));
   if (mode === 'sim') lines.push(`<p class="agent-status__mode">${bilingual('status.simulated')}</p>`);
   return `<div class="agent-status" data-reader="${status.reader}" data-card="${status.card}" data-mode="${mode}"${
     status.error ? ` data-error="${esc(status.error)}"` : ''

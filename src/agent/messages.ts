@@ -3,6 +3,8 @@ export type Lang = 'zh-TW' | 'en';
 
 const messages = {
   'status.title': ['讀卡機狀態', 'Card reader status'],
+  // Whoever sees this fragment reached the agent: the environment check's 伺服器連線正常.
+  'status.connected': ['伺服器連線正常', 'Connected to the reader agent'],
   'status.reader.ok': ['讀卡機已連接', 'Reader connected'],
   'status.reader.none': ['未偵測到讀卡機', 'No card reader detected'],
   'status.card.ok': ['已插入健保卡', 'Card inserted'],

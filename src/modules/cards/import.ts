@@ -26,6 +26,7 @@ export const cardsFile: RegistryFileSpec = {
       return [cardNumber!, idNumber!, issuedOn!, status, publicKey === '' ? null : publicKey!];
     };
   },
+  referencedTables: ['person'],
   references: [
     {
       sql: 'select line from $stage s where not exists (select 1 from person p where p.id_number = s.id_number)',

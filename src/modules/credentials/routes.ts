@@ -5,6 +5,7 @@ import { detectBrowser } from '../../platform/http/browser.js';
 import { isWithinServiceHours } from '../../platform/http/service-hours.js';
 import type { Locale } from '../../platform/i18n/index.js';
 import { render } from '../../platform/views/index.js';
+import type { CardReads } from '../cards/index.js';
 import type { AnnouncementService } from '../intranet/index.js';
 
 /** Pages linked from the home page that later work fills in; each answers a plain "not available yet" page. */
@@ -13,7 +14,6 @@ export const PLANNED_PAGES: Record<string, string> = {
   '/resend-confirmation': 'home.resend',
   '/forgot-password': 'home.forgot',
   '/delete-registration': 'home.delete',
-  '/environment': 'home.setup.environment',
   '/manual': 'home.setup.manual',
   '/account/device-verification': 'home.service.deviceVerify',
   '/account/devices': 'home.service.deviceManage',
@@ -21,7 +21,7 @@ export const PLANNED_PAGES: Record<string, string> = {
   '/account/password': 'home.service.password',
 };
 
-type HomeDeps = { config: Config; clock: Clock; announcements: AnnouncementService };
+type HomeDeps = { config: Config; clock: Clock; announcements: AnnouncementService; cardReads: CardReads };
 
 export function homeRouter(deps: HomeDeps): { router: Router; citizenRouter: Router } {
   const router = Router();
@@ -30,11 +30,14 @@ export function homeRouter(deps: HomeDeps): { router: Router; citizenRouter: Rou
   const homePage = async (req: Request, res: Response, extra: object = {}) => {
     const locale = res.locals.locale as Locale;
     const announcements = await deps.announcements.current(locale);
+    const open = isWithinServiceHours(deps.config.serviceHours, deps.clock.now());
     render(req, res, 'credentials/home', {
       env: detectBrowser(req.get('User-Agent')),
       announcements,
       marquee: announcements.filter((a) => a.marquee),
-      open: isWithinServiceHours(deps.config.serviceHours, deps.clock.now()),
+      open,
+      // Outside service hours the login box shows only the hours: no read to start.
+      cardPanel: open ? await deps.cardReads.panel(req, { purpose: 'login', returnTo: '/' }) : undefined,
       ...extra,
     });
   };

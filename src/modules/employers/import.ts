@@ -24,6 +24,7 @@ export const enrollmentsFile: RegistryFileSpec = {
       return [idNumber!, unitCode!, unitName!, insured === '1' ? 't' : 'f'];
     };
   },
+  referencedTables: ['person'],
   references: [
     {
       sql: 'select line from $stage s where not exists (select 1 from person p where p.id_number = s.id_number)',

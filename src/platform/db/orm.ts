@@ -29,6 +29,7 @@ export async function createOrm(options: OrmOptions): Promise<Orm> {
       glob: '!(*.d).{js,ts}',
       tableName: 'mikro_orm_migrations',
       transactional: true,
+      silent: true,
       // Tables outside the ORM's metadata (the session store's) are ours to keep.
       dropTables: false,
       allOrNothing: true,

@@ -3,7 +3,9 @@
  * reason in words an operator can act on.
  */
 
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isLeapYear = (y: number) => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
 /** Nothing in the registries predates the household registration system. */
 export const EARLIEST_DATE = '1880-01-01';
 
@@ -14,12 +16,12 @@ export function taipeiDate(now: Date): string {
 
 /** A real calendar date written YYYY-MM-DD, between EARLIEST_DATE and `today` (both included). */
 export function isoDateError(value: string, today: string): string | undefined {
-  const m = ISO_DATE.exec(value);
-  if (!m) return `"${value}" is not a date written YYYY-MM-DD`;
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  // Date.UTC rolls 2023-02-30 over to March: a real date survives the round trip unchanged.
-  const d = new Date(Date.UTC(year, month - 1, day));
-  if (month < 1 || month > 12 || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return `${value} is not a real calendar date`;
+  if (!ISO_DATE.test(value)) return `"${value}" is not a date written YYYY-MM-DD`;
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7));
+  const day = Number(value.slice(8, 10));
+  const monthDays = month === 2 && isLeapYear(year) ? 29 : MONTH_DAYS[month - 1];
+  if (monthDays === undefined || day < 1 || day > monthDays) return `${value} is not a real calendar date`;
   if (value < EARLIEST_DATE) return `${value} is before ${EARLIEST_DATE}`;
   if (value > today) return `${value} is in the future`;
   return undefined;

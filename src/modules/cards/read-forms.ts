@@ -1,0 +1,24 @@
+import { isCardReadPurpose, isSafeReturnPath, type CardReadPurpose } from './read-rules.js';
+import type { ReadAnswer } from './read-service.js';
+
+const field = (body: unknown, name: string): unknown => (body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined);
+
+/** The agent page's POST: `assertion`, or `error` with the agent's code. Anything else is an empty assertion (malformed). */
+export function parseReadAnswer(body: unknown): ReadAnswer {
+  const assertion = field(body, 'assertion');
+  const error = field(body, 'error');
+  if (typeof assertion === 'string' && assertion) return { assertion };
+  if (typeof error === 'string' && error) return { error };
+  return { assertion: '' };
+}
+
+/** The 清除 form: which panel, and the page to go back to. */
+export function parseClearForm(body: unknown): { purpose: CardReadPurpose; returnTo: string } | null {
+  const purpose = field(body, 'purpose');
+  const returnTo = field(body, 'return');
+  if (!isCardReadPurpose(purpose) || !isSafeReturnPath(returnTo)) return null;
+  return { purpose, returnTo };
+}
+
+/** Request ids are 24 random bytes in base64url. */
+export const READ_REQUEST_ID = /^[A-Za-z0-9_-]{32}$/;

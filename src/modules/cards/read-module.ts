@@ -1,0 +1,41 @@
+import type { Config } from '../../config.js';
+import type { AuditLog } from '../../platform/audit/index.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Orm } from '../../platform/db/index.js';
+import type { WebModule } from '../../platform/module.js';
+import type { HouseholdRegistry } from '../household/index.js';
+import { CardReadRequestSchema } from './entities/card-read-request.js';
+import { ReaderTerminalSchema } from './entities/reader-terminal.js';
+import { environmentMessages } from './environment-messages.js';
+import { environmentRouter, loadAgentDownloads } from './environment.js';
+import { cardReadMessages } from './read-messages.js';
+import { CARD_READ_RETURN_PATH, cardReadRouter } from './read-routes.js';
+import { CardReadService } from './read-service.js';
+import { createCardReads } from './read-session.js';
+import type { CardRegistry } from './registry.js';
+import { ReaderTerminals } from './terminals.js';
+
+export const cardReadEntities = [CardReadRequestSchema, ReaderTerminalSchema];
+
+/** The card-read side of the cards module: its routes (citizen routes, behind the service-hours gate), the panel API, terminals. */
+export function createCardReadsModule(deps: {
+  config: Pick<Config, 'publicOrigin' | 'agentOrigin'>;
+  orm: Orm;
+  clock: Clock;
+  audit: AuditLog;
+  registry: CardRegistry;
+  persons: Pick<HouseholdRegistry, 'findPerson'>;
+}) {
+  const terminals = new ReaderTerminals(deps);
+  const service = new CardReadService({ ...deps, publicOrigin: deps.config.publicOrigin, cards: deps.registry, terminals });
+  const cardReads = createCardReads({ service, agentOrigin: deps.config.agentOrigin, publicOrigin: deps.config.publicOrigin });
+  const citizenRouter = cardReadRouter({ service, cardReads });
+  citizenRouter.use(environmentRouter({ cardReads, registry: deps.registry, downloads: loadAgentDownloads() }));
+  const web: WebModule = {
+    name: 'cards',
+    citizenRouter,
+    messages: { 'zh-TW': { ...cardReadMessages['zh-TW'], ...environmentMessages['zh-TW'] }, en: { ...cardReadMessages.en, ...environmentMessages.en } },
+    csrfExempt: [CARD_READ_RETURN_PATH],
+  };
+  return { web, cardReads, terminals, service };
+}

@@ -1,0 +1,48 @@
+import { Router, type Request, type Response } from 'express';
+import { clientAddress } from '../../platform/http/client.js';
+import { render } from '../../platform/views/index.js';
+import { parseClearForm, parseReadAnswer, READ_REQUEST_ID } from './read-forms.js';
+import { refusalMessageKey, type CardReadRefusal } from './read-rules.js';
+import type { CardReadService } from './read-service.js';
+import { expectedIdNumberOf, keepClaim, type CardReads } from './read-session.js';
+
+/** The path the agent's page posts to; CSRF-exempt because the signed one-time challenge protects it. */
+export const CARD_READ_RETURN_PATH = /^\/card-reads\/[A-Za-z0-9_-]{32}$/;
+
+function refused(req: Request, res: Response, refusal: CardReadRefusal, returnTo?: string): void {
+  render(req, res, 'cards/read-refused', { messageKey: refusalMessageKey(refusal), backTo: returnTo ?? '/' }, { status: refusal === 'other_session' ? 403 : 400 });
+}
+
+/** POST /card-reads/clear, POST /card-reads/:id (the agent's answer), GET /card-reads/:id/claim. */
+export function cardReadRouter(deps: { service: CardReadService; cardReads: CardReads }): Router {
+  const router = Router();
+
+  router.post('/card-reads/clear', async (req, res) => {
+    const form = parseClearForm(req.body);
+    if (!form) return refused(req, res, 'unknown_request');
+    deps.cardReads.clear(req, form.purpose);
+    if (req.get('HX-Request') !== 'true') return res.redirect(303, form.returnTo);
+    const panel = await deps.cardReads.panel(req, { ...form, expectedIdNumber: expectedIdNumberOf(req, form.purpose) });
+    render(req, res, 'cards/_card-panel', { panel });
+  });
+
+  router.post('/card-reads/:id', async (req, res) => {
+    const { id } = req.params;
+    if (!READ_REQUEST_ID.test(id)) return refused(req, res, 'unknown_request');
+    const result = await deps.service.receive(id, parseReadAnswer(req.body), clientAddress(req));
+    if (result.kind === 'refused') return refused(req, res, result.refusal, result.returnTo);
+    res.redirect(303, `/card-reads/${id}/claim`);
+  });
+
+  router.get('/card-reads/:id/claim', async (req, res) => {
+    const { id } = req.params;
+    if (!READ_REQUEST_ID.test(id)) return refused(req, res, 'unknown_request');
+    const result = await deps.service.claim(id, req.sessionID, clientAddress(req));
+    if (result.kind === 'refused') return refused(req, res, result.refusal, result.returnTo);
+    if (result.kind === 'card') keepClaim(req, result.purpose, { card: result.card });
+    if (result.kind === 'failure') keepClaim(req, result.purpose, { failure: result.failure });
+    res.redirect(303, result.returnTo);
+  });
+
+  return router;
+}

@@ -1,0 +1,58 @@
+/**
+ * `npm run bench`: performance figures measured in one run on this machine, reported as ratios so they hold on
+ * a noisy machine (QUALITY.md). Targets 127.0.0.1 only; every load is bounded in time.
+ *   BENCH_SECONDS (default 10) — length of each throughput run; BENCH_HOLD_SECONDS (default 60) — the p99 hold.
+ */
+import autocannon from 'autocannon';
+import express from 'express';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createServices } from '../../src/services.js';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const holdSeconds = Number(process.env.BENCH_HOLD_SECONDS ?? 60);
+
+async function listen(app: express.Express): Promise<{ url: string; server: Server }> {
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+async function load(url: string, options: { duration: number; connections: number; overallRate?: number }) {
+  const result = await autocannon({ url, duration: options.duration, connections: options.connections, overallRate: options.overallRate });
+  if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return result;
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'nhi-bench-'));
+const config = loadConfig({ ...process.env, NODE_ENV: 'test', DATA_DIR: dataDir, SERVICE_HOURS: '00:00-24:00', DATABASE_URL: '' });
+const services = await createServices(config);
+const hello = express();
+hello.get('/', (_req, res) => {
+  res.send('hello');
+});
+const bare = await listen(hello);
+const site = await listen(createApp(services));
+try {
+  const base = await load(`${bare.url}/`, { duration: seconds, connections: 20 });
+  const page = await load(`${site.url}/announcements`, { duration: seconds, connections: 20 });
+  const home = await load(`${site.url}/`, { duration: seconds, connections: 20 });
+  console.log(`bare Express hello:            ${base.requests.average.toFixed(0)} req/s`);
+  console.log(`announcements page (DB query): ${page.requests.average.toFixed(0)} req/s  ratio ${(page.requests.average / base.requests.average).toFixed(2)} (target ≥ 0.5)`);
+  console.log(`home page (session + CSRF):    ${home.requests.average.toFixed(0)} req/s  ratio ${(home.requests.average / base.requests.average).toFixed(2)}`);
+
+  const rate = Math.max(10, Math.round(page.requests.average * 0.5));
+  const held = await load(`${site.url}/announcements`, { duration: holdSeconds, connections: 20, overallRate: rate });
+  console.log(`p99 latency at ${rate} req/s held ${holdSeconds} s: ${held.latency.p99} ms (p50 ${held.latency.p50} ms)`);
+} finally {
+  bare.server.close();
+  site.server.close();
+  await services.close();
+  rmSync(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseClearForm, parseReadAnswer } from '../../src/modules/cards/read-forms.js';
+import { cardNameMatches, isSafeReturnPath, maskCardNumber } from '../../src/modules/cards/read-rules.js';
+import { assertionSigner } from '../../src/modules/cards/read-assertion.js';
+import { sessionHash } from '../../src/modules/cards/read-service.js';
+
+test('a return path is a path on this server', () => {
+  for (const ok of ['/', '/register?step=2', '/account/devices#x']) assert.equal(isSafeReturnPath(ok), true, ok);
+  for (const bad of ['//evil.example', '/\\evil.example', 'http://evil.example/', 'evil', '', '/a b', '/a\nb', '/\u0000', `/${'a'.repeat(500)}`, 42]) {
+    assert.equal(isSafeReturnPath(bad), false, String(bad));
+  }
+});
+
+test('the card name matches the registry, or its cut to the 20-byte name field', () => {
+  assert.equal(cardNameMatches('王小明', '王小明'), true);
+  assert.equal(cardNameMatches('王小明', '王大明'), false);
+  // 11 Chinese characters take 22 Big5 bytes: the card holds the first 10.
+  const long = '歐陽司馬諸葛上官東方慕容';
+  assert.equal(cardNameMatches(long.slice(0, 10), long), true);
+  assert.equal(cardNameMatches(long.slice(0, 9), long), false);
+  assert.equal(cardNameMatches('SMITH JOHN ALEXANDER', 'SMITH JOHN ALEXANDER PAUL'), true);
+  assert.equal(cardNameMatches('王小', '王小明'), false, 'a name that fits is never cut');
+});
+
+test('audit masks: card number and the session binding', () => {
+  assert.equal(maskCardNumber('000012345678'), '0000****5678');
+  assert.match(sessionHash('abc'), /^[0-9a-f]{64}$/);
+  assert.notEqual(sessionHash('abc'), 'abc');
+});
+
+test('the agent answer and the 清除 form are parsed strictly', () => {
+  assert.deepEqual(parseReadAnswer({ assertion: 'a.b.c', error: 'no_card' }), { assertion: 'a.b.c' });
+  assert.deepEqual(parseReadAnswer({ error: 'no_card' }), { error: 'no_card' });
+  assert.deepEqual(parseReadAnswer({ assertion: ['x'] }), { assertion: '' });
+  assert.deepEqual(parseClearForm({ purpose: 'login', return: '/' }), { purpose: 'login', returnTo: '/' });
+  assert.equal(parseClearForm({ purpose: 'nope', return: '/' }), null);
+  assert.equal(parseClearForm({ purpose: 'login', return: '//evil.example' }), null);
+});
+
+test('the signer is named by kid: a 12-digit card or an enrolled-format terminal, EdDSA only', () => {
+  const jws = (header: object) => `${Buffer.from(JSON.stringify(header)).toString('base64url')}.e30.sig`;
+  assert.deepEqual(assertionSigner(jws({ alg: 'EdDSA', kid: 'card:000012345678' })), { kind: 'card', cardNumber: '000012345678' });
+  assert.deepEqual(assertionSigner(jws({ alg: 'EdDSA', kid: 'terminal:T-1a2b3c4d' })), { kind: 'terminal', terminalId: 'T-1a2b3c4d' });
+  assert.equal(assertionSigner(jws({ alg: 'HS256', kid: 'card:000012345678' })), null);
+  assert.equal(assertionSigner(jws({ alg: 'none', kid: 'card:000012345678' })), null);
+  assert.equal(assertionSigner(jws({ alg: 'EdDSA', kid: 'card:1234' })), null);
+  assert.equal(assertionSigner(jws({ alg: 'EdDSA', kid: 'terminal:../x' })), null);
+  assert.equal(assertionSigner('not a jws'), null);
+});
