@@ -24,12 +24,12 @@ export interface TestAgent {
   stop(): Promise<void>;
 }
 
-/** The real reader agent as its own process (`src/agent/main.ts --sim`), on a free port, allowing SERVER_ORIGIN. */
-export async function startTestAgent(): Promise<TestAgent> {
+/** The real reader agent as its own process (`src/agent/main.ts --sim`), on a free port, allowing `serverOrigin`. */
+export async function startTestAgent(serverOrigin = SERVER_ORIGIN): Promise<TestAgent> {
   const dir = mkdtempSync(join(tmpdir(), 'nhi-agent-'));
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/agent/main.ts', '--sim', '--port', '0', '--allow-origin', SERVER_ORIGIN, '--demo-cards', join(dir, 'cards'),
+    ['--import', 'tsx', 'src/agent/main.ts', '--sim', '--port', '0', '--allow-origin', serverOrigin, '--demo-cards', join(dir, 'cards'),
       '--terminal-key', join(dir, 'terminal-key.json')],
     { cwd: root, env: { ...process.env, DATA_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -1,0 +1,79 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { Browser } from 'playwright-core';
+import { ManualClock } from '../../src/platform/clock.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { insertTestCard, startTestAgent, type TestAgent } from '../helpers/card-reads.js';
+import { axeViolations, launchChromium, listen, screenshot } from '../helpers/chromium.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// A person at a real browser reads a simulated card on the home page: the form goes to the real agent process,
+// the agent's page posts the signed read back, the claim shows the holder's name. Once with JS, once without.
+describe('card read in Chromium', () => {
+  let t: TestApp;
+  let agent: TestAgent;
+  let browser: Browser;
+  let site: Awaited<ReturnType<typeof listen>>;
+  before(async () => {
+    const port = await freePort();
+    const origin = `http://localhost:${port}`;
+    agent = await startTestAgent(origin);
+    t = await buildTestApp({
+      env: { AGENT_ORIGIN: agent.url, PUBLIC_ORIGIN: origin, SERVICE_HOURS: '00:00-24:00' },
+      clock: new ManualClock(new Date()),
+    });
+    site = await listen(t.app, port);
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await site?.close();
+    await t?.close();
+    await agent?.stop();
+  });
+
+  for (const javaScriptEnabled of [false, true]) {
+    const mode = javaScriptEnabled ? 'js' : 'nojs';
+    test(`reads a simulated card on the home page (${mode})`, async () => {
+      t.clock.set(new Date());
+      const card = await insertTestCard(t.services, { name: javaScriptEnabled ? '張家豪' : '王美玲' });
+      await agent.insert(card.sim);
+      const context = await browser.newContext({ javaScriptEnabled });
+      const page = await context.newPage();
+      await page.goto(`${site.origin}/`);
+      if (javaScriptEnabled) {
+        // The status is polled from the agent by HTMX.
+        await page.locator('#card-panel-login .reader-status-live .agent-status').waitFor({ timeout: 10_000 });
+        assert.match((await page.locator('#card-panel-login .reader-status-live').textContent()) ?? '', /已插入健保卡/);
+      }
+      await page.click('#card-panel-login form.card-read-form button[type=submit]');
+      if (!javaScriptEnabled) {
+        // Without scripts the agent's result page waits for 繼續.
+        await page.waitForURL(`${agent.url}/v1/read`);
+        await page.click('button[type=submit]');
+      }
+      await page.waitForURL(`${site.origin}/`);
+      await page.locator('#card-panel-login .card-holder-name').waitFor();
+      assert.equal(await page.locator('#card-panel-login .card-holder-name').textContent(), card.sim.name);
+      await screenshot(page, `card-read-${mode}`);
+      if (javaScriptEnabled) {
+        const violations = await axeViolations(page);
+        assert.deepEqual(violations, [], JSON.stringify(violations, null, 2));
+      }
+      // 清除 forgets the card (an HTMX swap with JS, a form post and redirect without).
+      await page.click('#card-panel-login form.card-clear-form button[type=submit]');
+      await page.locator('#card-panel-login form.card-read-form').waitFor();
+      assert.equal(await page.locator('#card-panel-login .card-holder-name').count(), 0);
+      await context.close();
+    });
+  }
+});
