@@ -64,6 +64,12 @@ describe('npm start (the demo)', () => {
     assert.ok((tray.match(/\/sim\/tray\/insert/g) ?? []).length >= 1, 'the demo cards are in the tray');
     assert.ok(existsSync(join(dataDir, 'pg', 'postmaster.pid')), 'the embedded PostgreSQL runs in DATA_DIR');
 
+    // A command-line tool on the same DATA_DIR uses the server's running database.
+    const beside = await runImport();
+    assert.equal(beside.code, 0, beside.output);
+    assert.match(beside.output, /using the embedded PostgreSQL already running/);
+    assert.match(beside.output, /persons\.csv/);
+
     run.child.kill('SIGTERM');
     const code = await exitOf(run.child);
     assert.equal(code, 0, run.output());
@@ -79,5 +85,21 @@ describe('npm start (the demo)', () => {
     assert.equal(await exitOf(run.child), 0);
     assert.doesNotMatch(run.output(), /demo registry loaded/);
     assert.doesNotMatch(run.output(), /creating the embedded PostgreSQL cluster/);
+
+    // With the server stopped, the tool starts the embedded database itself, and stops it again.
+    const alone = await runImport();
+    assert.equal(alone.code, 0, alone.output);
+    assert.match(alone.output, /embedded PostgreSQL started/);
+    assert.equal(existsSync(join(dataDir, 'pg', 'postmaster.pid')), false);
   });
+
+  async function runImport(): Promise<{ code: number | null; output: string }> {
+    const env = { ...process.env, NODE_ENV: 'development', DATA_DIR: dataDir };
+    delete env.DATABASE_URL;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/registry-import.ts', join(dataDir, 'demo-registry')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    return { code: await exitOf(child), output };
+  }
 });

@@ -5,7 +5,7 @@ import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { BrowserAgent } from '../helpers/browser-agent.js';
 
 // Pages the foundation serves; each must render with JS off, switch language, and (with partials) answer HTMX.
-const PAGES = ['/', '/announcements', '/register', '/resend-confirmation', '/forgot-password', '/delete-registration', '/environment', '/manual', '/no-such-page'];
+const PAGES = ['/', '/announcements', '/environment', '/register', '/resend-confirmation', '/forgot-password', '/delete-registration', '/environment', '/manual', '/no-such-page'];
 
 describe('platform', () => {
   let t: TestApp;
