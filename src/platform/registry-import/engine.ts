@@ -1,7 +1,8 @@
 /**
- * Imports one registry CSV file all-or-nothing, at COPY speed and in constant memory:
+ * Imports one registry CSV file all-or-nothing, streaming, in constant memory:
  * file → csv-parse → row checks → COPY into a temporary staging table → key and reference checks in SQL →
- * one INSERT … ON CONFLICT DO UPDATE into the registry table, all inside one transaction.
+ * UPDATE of the changed rows and INSERT of the new ones, all inside one transaction. The first bad row stops
+ * the stream (the COPY is aborted) and rolls the transaction back.
  */
 import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
