@@ -93,10 +93,30 @@ describe('npm start (the demo)', () => {
     assert.equal(existsSync(join(dataDir, 'pg', 'postmaster.pid')), false);
   });
 
-  async function runImport(): Promise<{ code: number | null; output: string }> {
+  test('a counter PC\'s terminal key is created by the agent and enrolled, then revoked, on the server', async () => {
+    const created = await run('src/agent/main.ts', ['enroll', '--terminal-key', join(dataDir, 'terminal-key.json')]);
+    assert.equal(created.code, 0, created.output);
+    const id = /terminalId: (T-[0-9a-f]{8})/.exec(created.output)?.[1];
+    const key = /publicKey: +([A-Za-z0-9_-]{43})/.exec(created.output)?.[1];
+    assert.ok(id && key, created.output);
+    const enrolled = await run('src/cli/terminal.ts', ['enroll', '--id', id!, '--public-key', key!, '--label', '台北業務組 櫃台 3']);
+    assert.equal(enrolled.code, 0, enrolled.output);
+    assert.match(enrolled.output, new RegExp(`enrolled ${id}`));
+    const again = await run('src/cli/terminal.ts', ['enroll', '--id', id!, '--public-key', key!, '--label', 'again']);
+    assert.equal(again.code, 1);
+    assert.match(again.output, /already enrolled/);
+    const revoked = await run('src/cli/terminal.ts', ['revoke', '--id', id!]);
+    assert.equal(revoked.code, 0, revoked.output);
+  });
+
+  function runImport(): Promise<{ code: number | null; output: string }> {
+    return run('src/cli/registry-import.ts', [join(dataDir, 'demo-registry')]);
+  }
+
+  async function run(script: string, args: string[]): Promise<{ code: number | null; output: string }> {
     const env = { ...process.env, NODE_ENV: 'development', DATA_DIR: dataDir };
     delete env.DATABASE_URL;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/registry-import.ts', join(dataDir, 'demo-registry')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));

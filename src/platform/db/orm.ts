@@ -1,6 +1,7 @@
 import { MikroORM, RequestContext, type EntitySchema } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import type { RequestHandler } from 'express';
+import pg from 'pg';
 import { migrationsDir } from '../paths.js';
 
 export type Orm = MikroORM;
@@ -40,10 +41,21 @@ export async function createOrm(options: OrmOptions): Promise<Orm> {
   });
 }
 
-/** Applies every committed migration not yet applied. Returns the names applied. */
+/** Any fixed number: the advisory lock that keeps two starting processes from migrating at once. */
+const MIGRATION_LOCK = 7_274_271;
+
+/** Applies every committed migration not yet applied, one process at a time. Returns the names applied. */
 export async function applyMigrations(orm: Orm): Promise<string[]> {
-  const applied = await orm.getMigrator().up();
-  return applied.map((m) => m.name);
+  // The lock lives on a connection of its own, so the migrator keeps the whole pool (which may be one connection).
+  const lock = new pg.Client({ connectionString: orm.config.get('clientUrl') });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const applied = await orm.getMigrator().up();
+    return applied.map((m) => m.name);
+  } finally {
+    await lock.end();
+  }
 }
 
 /** True when the database is reachable and no committed migration is pending. */
