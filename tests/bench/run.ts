@@ -3,7 +3,8 @@
  * a noisy machine (QUALITY.md). Targets 127.0.0.1 only; every load is bounded in time.
  *   BENCH_SECONDS (default 10) — length of each throughput run; BENCH_HOLD_SECONDS (default 60) — the p99 hold.
  */
-import autocannon from 'autocannon';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import express from 'express';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -24,8 +25,19 @@ async function listen(app: express.Express): Promise<{ url: string; server: Serv
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-async function load(url: string, options: { duration: number; connections: number; overallRate?: number }) {
-  const result = await autocannon({ url, duration: options.duration, connections: options.connections, overallRate: options.overallRate });
+interface LoadResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+}
+
+/** The load comes from autocannon in its own process, so the server under test keeps its core to itself. */
+async function load(url: string, options: { duration: number; connections: number; overallRate?: number }): Promise<LoadResult> {
+  const bin = join(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'autocannon');
+  const args = ['-j', '-d', String(options.duration), '-c', String(options.connections), ...(options.overallRate ? ['-R', String(options.overallRate)] : []), url];
+  const { stdout } = await promisify(execFile)(bin, args, { maxBuffer: 16 * 1024 * 1024 });
+  const result = JSON.parse(stdout) as LoadResult;
   if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return result;
 }
