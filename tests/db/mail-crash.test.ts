@@ -115,8 +115,24 @@ describe('a mail worker killed mid-send', () => {
     assert.equal(audits.length, 1);
     assert.deepEqual((await t.services.mail.listInDoubt()).map((m) => m.id), [row.id]);
 
-    // Only an operator's requeue sends it again.
-    assert.equal(await t.services.mail.requeue(row.id), true);
+    // Only an operator's requeue sends it again: the command lists it, then requeues it.
+    const cli = (...args: string[]) => {
+      const env = { ...process.env, DATABASE_URL: t.databaseUrl, DATA_DIR: t.dataDir, SMTP_URL: smtp.url };
+      return new Promise<{ code: number | null; out: string }>((resolve) => {
+        const c = spawn(process.execPath, ['--import', 'tsx', 'src/cli/mail.ts', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        c.stdout.on('data', (d: Buffer) => (out += d));
+        c.stderr.on('data', (d: Buffer) => (out += d));
+        c.on('exit', (code) => resolve({ code, out }));
+      });
+    };
+    const listed = await cli('in-doubt');
+    assert.equal(listed.code, 0, listed.out);
+    assert.match(listed.out, new RegExp(`${row.id}  registration-confirmation`));
+    assert.doesNotMatch(listed.out, /person@example\.com/, 'no address in the listing');
+    const requeued = await cli('requeue', row.id);
+    assert.equal(requeued.code, 0, requeued.out);
+    t.clock.set(new Date(Date.now() + 1000)); // the command stamped the requeue with the real time
     assert.equal((await t.services.mailWorker.runOnce()).sent, 1);
     await smtp.waitFor(2);
     assert.equal((await em().findOneOrFail(OutboxMessageSchema, { id: row.id })).status, 'sent');
