@@ -1,0 +1,70 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { Browser } from 'playwright-core';
+import { ManualClock } from '../../src/platform/clock.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { insertTestCard, startTestAgent, type TestAgent } from '../helpers/card-reads.js';
+import { axeViolations, launchChromium, listen, screenshot } from '../helpers/chromium.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// 系統設定須知 / 檢測健保卡認證 as a person sees it: the agent's connection shows live with JS (HTMX poll) and in
+// the framed status page without JS; a read and 驗證健保卡 work either way.
+describe('environment check page in Chromium', () => {
+  let t: TestApp;
+  let agent: TestAgent;
+  let browser: Browser;
+  let site: Awaited<ReturnType<typeof listen>>;
+  before(async () => {
+    const port = await freePort();
+    const origin = `http://localhost:${port}`;
+    agent = await startTestAgent(origin);
+    t = await buildTestApp({ env: { AGENT_ORIGIN: agent.url, PUBLIC_ORIGIN: origin, SERVICE_HOURS: '00:00-24:00' }, clock: new ManualClock(new Date()) });
+    site = await listen(t.app, port);
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await site?.close();
+    await t?.close();
+    await agent?.stop();
+  });
+
+  for (const javaScriptEnabled of [true, false]) {
+    const mode = javaScriptEnabled ? 'js' : 'nojs';
+    test(`shows the agent connection, reads and verifies a card (${mode})`, async () => {
+      t.clock.set(new Date());
+      const card = await insertTestCard(t.services, { name: '李淑芬', sex: 'F' });
+      await agent.insert(card.sim);
+      const context = await browser.newContext({ javaScriptEnabled });
+      const page = await context.newPage();
+      await page.goto(`${site.origin}/environment`);
+      const status = javaScriptEnabled
+        ? page.locator('#card-panel-env-check .reader-status-live .agent-status')
+        : page.frameLocator('#card-panel-env-check iframe.reader-status-frame').locator('.agent-status');
+      await status.waitFor({ timeout: 10_000 });
+      assert.match((await status.textContent()) ?? '', /伺服器連線正常/);
+      if (javaScriptEnabled) {
+        const violations = await axeViolations(page);
+        assert.deepEqual(violations, [], JSON.stringify(violations, null, 2));
+      }
+      await page.click('#card-panel-env-check form.card-read-form button[type=submit]');
+      if (!javaScriptEnabled) await page.click('button[type=submit]'); // 繼續 on the agent's page
+      await page.waitForURL(`${site.origin}/environment`);
+      await page.click('a.verify-card');
+      await page.locator('#verification').waitFor();
+      assert.match((await page.locator('#verification').textContent()) ?? '', /健保卡驗證成功/);
+      await status.waitFor({ timeout: 10_000 });
+      await screenshot(page, `environment-${mode}`);
+      await context.close();
+    });
+  }
+});
