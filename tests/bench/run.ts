@@ -33,9 +33,10 @@ interface LoadResult {
 }
 
 /** The load comes from autocannon in its own process, so the server under test keeps its core to itself. */
-async function load(url: string, options: { duration: number; connections: number; overallRate?: number }): Promise<LoadResult> {
+async function load(url: string, options: { duration: number; connections: number; overallRate?: number; cookie?: string }): Promise<LoadResult> {
   const bin = join(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'autocannon');
-  const args = ['-j', '-d', String(options.duration), '-c', String(options.connections), ...(options.overallRate ? ['-R', String(options.overallRate)] : []), url];
+  const args = ['-j', '-d', String(options.duration), '-c', String(options.connections), ...(options.overallRate ? ['-R', String(options.overallRate)] : []),
+    ...(options.cookie ? ['-H', `Cookie=${options.cookie}`] : []), url];
   const { stdout } = await promisify(execFile)(bin, args, { maxBuffer: 16 * 1024 * 1024 });
   const result = JSON.parse(stdout) as LoadResult;
   if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
@@ -54,10 +55,16 @@ const site = await listen(createApp(services));
 try {
   const base = await load(`${bare.url}/`, { duration: seconds, connections: 20 });
   const page = await load(`${site.url}/announcements`, { duration: seconds, connections: 20 });
-  const home = await load(`${site.url}/`, { duration: seconds, connections: 20 });
-  console.log(`bare Express hello:            ${base.requests.average.toFixed(0)} req/s`);
-  console.log(`announcements page (DB query): ${page.requests.average.toFixed(0)} req/s  ratio ${(page.requests.average / base.requests.average).toFixed(2)} (target ≥ 0.5)`);
-  console.log(`home page (session + CSRF):    ${home.requests.average.toFixed(0)} req/s  ratio ${(home.requests.average / base.requests.average).toFixed(2)}`);
+  const newVisitor = await load(`${site.url}/`, { duration: seconds, connections: 20 });
+  // A returning visitor: the session (and its pending card-read request) already exists.
+  const first = await fetch(`${site.url}/`);
+  const cookie = (first.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const returning = await load(`${site.url}/`, { duration: seconds, connections: 20, cookie });
+  const ratio = (r: LoadResult) => (r.requests.average / base.requests.average).toFixed(2);
+  console.log(`bare Express hello:                 ${base.requests.average.toFixed(0)} req/s`);
+  console.log(`announcements page:                 ${page.requests.average.toFixed(0)} req/s  ratio ${ratio(page)} (target ≥ 0.5)`);
+  console.log(`home page, returning visitor:       ${returning.requests.average.toFixed(0)} req/s  ratio ${ratio(returning)}`);
+  console.log(`home page, new visitor (new session + card-read request): ${newVisitor.requests.average.toFixed(0)} req/s  ratio ${ratio(newVisitor)}`);
 
   const rate = Math.max(10, Math.round(page.requests.average * 0.5));
   const held = await load(`${site.url}/announcements`, { duration: holdSeconds, connections: 20, overallRate: rate });

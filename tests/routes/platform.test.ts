@@ -94,11 +94,26 @@ describe('platform', () => {
       `insert into announcement (title_zh, marquee, publish_from, created_at) values (?, true, ?, ?)`,
       ['<div hx-get="/evil">注意</div>', new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:00:00Z')],
     );
+    t.clock.advance(30_001); // past the announcements cache
     const res = await request(t.app).get('/');
     assert.doesNotMatch(res.text, /<div hx-get="\/evil">/);
     assert.match(res.text, /&lt;div hx-get=&quot;\/evil&quot;&gt;注意/);
     const link = await request(t.app).get('/announcements?x="><div hx-get="/evil">');
     assert.doesNotMatch(link.text, /<div hx-get="\/evil">/, 'a query string is not reflected raw');
+  });
+
+  test('announcements are read at most every 30 s; a new one shows once that has passed', async () => {
+    const em = t.services.orm.em.fork();
+    const before = await request(t.app).get('/announcements');
+    await em.getConnection().execute(
+      `insert into announcement (title_zh, title_en, marquee, publish_from, created_at) values (?, ?, false, ?, ?)`,
+      ['系統維護公告', 'Maintenance notice', new Date('2026-01-02T00:00:00Z'), new Date('2026-01-02T00:00:00Z')],
+    );
+    assert.doesNotMatch((await request(t.app).get('/announcements')).text, /系統維護公告/, 'still the cached list');
+    assert.equal(before.status, 200);
+    t.clock.advance(30_001);
+    assert.match((await request(t.app).get('/announcements')).text, /系統維護公告/);
+    assert.match((await request(t.app).get('/announcements?lang=en')).text, /Maintenance notice/);
   });
 });
 
