@@ -38,6 +38,33 @@ describe('home page', () => {
     assert.equal(compat.$('.env-supported').text().trim(), '✗ 不支援');
   });
 
+  test('the login form: each bad input gets its message beside the field and in the summary; the password is never echoed', async () => {
+    const browser = new BrowserAgent(t.app);
+    await browser.get('/');
+    const page = await browser.submit({ password: 'ab<' }, 'form.login-form');
+    assert.equal(page.status, 400);
+    assert.match(page.$('title').text(), /^錯誤：/);
+    const summary = page.$('.error-summary a').toArray().map((a) => [page.$(a).attr('href'), page.$(a).text()]);
+    assert.deepEqual(summary, [
+      ['#card-panel-login', '請插入健保卡後，按『讀取』驗證健保卡'],
+      ['#password', '註冊密碼長度必需6-12碼。'],
+    ]);
+    assert.match(page.$('#password-error').text(), /註冊密碼長度必需6-12碼。/);
+    assert.equal(page.$('#password').attr('aria-invalid'), 'true');
+    assert.equal(page.$('#password').attr('value'), undefined, 'the password is not sent back');
+    assert.doesNotMatch(page.html, /ab&lt;/);
+
+    await browser.get('/');
+    const empty = await browser.submit({ password: '' }, 'form.login-form');
+    assert.match(empty.$('#password-error').text(), /請輸入註冊密碼/);
+    const spaces = await (async () => { await browser.get('/'); return browser.submit({ password: 'abc def1' }, 'form.login-form'); })();
+    assert.match(spaces.$('#password-error').text(), /不可包含空白/);
+    await browser.get('/?lang=en');
+    const english = await browser.submit({ password: '1' }, 'form.login-form');
+    assert.match(english.$('title').text(), /^Error: /);
+    assert.match(english.$('#password-error').text(), /6 to 12 characters/);
+  });
+
   test('healthz and readyz answer', async () => {
     assert.deepEqual((await request(t.app).get('/healthz')).body, { status: 'ok' });
     const ready = await request(t.app).get('/readyz');

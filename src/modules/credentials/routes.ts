@@ -4,7 +4,9 @@ import type { Clock } from '../../platform/clock.js';
 import { detectBrowser } from '../../platform/http/browser.js';
 import { isWithinServiceHours } from '../../platform/http/service-hours.js';
 import type { Locale } from '../../platform/i18n/index.js';
+import { errorFor, parseForm } from '../../platform/forms/index.js';
 import { render } from '../../platform/views/index.js';
+import { loginForm } from './forms.js';
 import type { CardReads } from '../cards/index.js';
 import type { AnnouncementService } from '../intranet/index.js';
 
@@ -32,6 +34,7 @@ export function homeRouter(deps: HomeDeps): { router: Router; citizenRouter: Rou
     const announcements = await deps.announcements.current(locale);
     const open = isWithinServiceHours(deps.config.serviceHours, deps.clock.now());
     render(req, res, 'credentials/home', {
+      errorFor,
       env: detectBrowser(req.get('User-Agent')),
       announcements,
       marquee: announcements.filter((a) => a.marquee),
@@ -39,15 +42,24 @@ export function homeRouter(deps: HomeDeps): { router: Router; citizenRouter: Rou
       // Outside service hours the login box shows only the hours: no read to start.
       cardPanel: open ? await deps.cardReads.panel(req, { purpose: 'login', returnTo: '/' }) : undefined,
       ...extra,
-    });
+    }, { status: res.statusCode });
   };
   router.get('/', (req, res) => homePage(req, res));
   router.get('/announcements', async (req, res) => {
     const announcements = await deps.announcements.current(res.locals.locale as Locale, 20);
     render(req, res, 'credentials/announcements', { announcements }, { fragment: 'credentials/_announcements' });
   });
-  // Password login arrives with the accounts work; until then the form answers that it is not open yet.
-  citizenRouter.post('/login', (req, res) => homePage(req, res, { loginMessage: res.locals.t('home.loginSoon') }));
+  // Password login arrives with the accounts work; until then the form checks its input and answers that it is not open yet.
+  citizenRouter.post('/login', async (req, res) => {
+    const form = parseForm(loginForm, req.body, res.locals.t);
+    const errors = form.ok ? [] : [...form.errors];
+    if (!deps.cardReads.verifiedCard(req, 'login')) errors.unshift({ field: 'card-panel-login', message: res.locals.t('login.error.noCard') });
+    if (errors.length) {
+      res.status(400);
+      return homePage(req, res, { errors, hasErrors: true });
+    }
+    return homePage(req, res, { loginMessage: res.locals.t('home.loginSoon') });
+  });
   for (const [path, nameKey] of Object.entries(PLANNED_PAGES)) {
     citizenRouter.get(path, (req, res) => {
       render(req, res, 'errors/unavailable', { nameKey });
