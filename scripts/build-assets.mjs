@@ -2,7 +2,7 @@
 // - the pinned htmx 1.9 build copied from its npm package into public/js (never served from a CDN);
 // - the reader agent bundled into one file people download, with launchers and SHA-256 checksums.
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,9 @@ try {
 mkdirSync(join(root, 'public', 'js'), { recursive: true });
 copyFileSync(htmx, join(root, 'public', 'js', 'htmx.min.js'));
 
+const agentEntry = join(root, 'src', 'agent', 'main.ts');
+if (!existsSync(agentEntry)) process.exit(0); // an install before the sources are copied in (the image's first layer)
+
 let esbuild;
 try {
   esbuild = await import('esbuild');
@@ -31,7 +34,7 @@ const downloads = join(root, 'public', 'downloads');
 mkdirSync(downloads, { recursive: true });
 const bundle = `nhi-reader-agent-${pkg.version}.mjs`;
 await esbuild.build({
-  entryPoints: [join(root, 'src', 'agent', 'main.ts')],
+  entryPoints: [agentEntry],
   outfile: join(downloads, bundle),
   bundle: true,
   platform: 'node',
