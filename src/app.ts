@@ -41,11 +41,10 @@ export function createApp(services: Services): express.Express {
   app.use(csrfProtection({ exempt: services.modules.flatMap((m) => m.csrfExempt ?? []) }));
 
   // 4. Module routes; citizen routes only within service hours.
+  // Routes open at all hours come first: once the gate is passed outside service hours, it answers every request.
+  for (const module of services.modules) if (module.router) app.use(module.router);
   const gate = serviceHoursGate(config.serviceHours, services.clock);
-  for (const module of services.modules) {
-    if (module.router) app.use(module.router);
-    if (module.citizenRouter) app.use(gate, module.citizenRouter);
-  }
+  for (const module of services.modules) if (module.citizenRouter) app.use(gate, module.citizenRouter);
 
   // 5. Nothing matched, or something failed.
   app.use((req, res) => {

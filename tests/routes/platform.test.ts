@@ -139,6 +139,8 @@ describe('service hours', () => {
     t.clock.set('2026-03-02T20:30:00Z');
     assert.equal((await browser.submit({ password: 'abcdef1' }, 'form.login-form')).status, 503, 'a form posted after closing is refused');
     assert.equal((await request(t.app).get('/healthz')).status, 200, 'health checks are not citizen pages');
+    assert.equal((await request(t.app).get('/dev/mailbox')).status, 200, 'routes open at all hours stay open');
+    assert.equal((await request(t.app).get('/announcements')).status, 200);
 
     t.clock.set('2026-03-02T22:00:00Z'); // 06:00 in Taipei: open
     const open = await new BrowserAgent(t.app).get('/register');
