@@ -14,7 +14,8 @@ export function createApp(services: Services): express.Express {
   const { config } = services;
   const app = express();
   app.locals.views = services.views;
-  app.set('trust proxy', 'loopback');
+  // Behind a TLS-terminating proxy, req.secure (and so the Secure session cookie) depends on trusting it.
+  app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
 
   // 1. Headers every response carries.

@@ -25,6 +25,8 @@ export interface Config {
   intranetAllow: string[];
   serviceHours: ServiceHours;
   secureCookies: boolean;
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For/-Proto to believe (client address, HTTPS). */
+  trustProxy: boolean | number | string[];
   logLevel: 'silent' | 'info';
 }
 
@@ -65,8 +67,16 @@ const schema = z.object({
   AGENT_ORIGIN: origin('AGENT_ORIGIN').default('http://127.0.0.1:7777'),
   INTRANET_ALLOW: z.string().default('127.0.0.1/8,::1'),
   SERVICE_HOURS: z.string().default('06:00-24:00'),
+  TRUST_PROXY: z.string().default('loopback'),
   LOG_LEVEL: z.enum(['silent', 'info']).optional(),
 });
+
+/** `true`/`false`, a hop count, or a comma-separated list of addresses, CIDR ranges or Express's names (loopback, uniquelocal). */
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
 
 /** Reads and validates the environment once. Throws with every problem listed. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -107,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     intranetAllow: e.INTRANET_ALLOW.split(',').map((s) => s.trim()).filter(Boolean),
     serviceHours,
     secureCookies: publicOrigin.startsWith('https:'),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
   };
 }

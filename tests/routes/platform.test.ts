@@ -147,3 +147,33 @@ describe('service hours', () => {
     assert.equal(open.status, 200);
   });
 });
+
+describe('behind a TLS-terminating proxy', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await buildTestApp({ env: { PUBLIC_ORIGIN: 'https://register.example.tw', TRUST_PROXY: '1' } });
+  });
+  after(async () => t.close());
+
+  test('the session cookie is Secure and HSTS is sent when the proxy says HTTPS', async () => {
+    const res = await request(t.app).get('/').set('X-Forwarded-Proto', 'https').set('X-Forwarded-For', '203.0.113.7');
+    const cookie = (res.headers['set-cookie'] as unknown as string[] | undefined)?.find((c) => c.startsWith('nhi.sid='));
+    assert.ok(cookie, 'a session cookie is set');
+    assert.match(cookie!, /Secure/);
+    assert.match(res.headers['strict-transport-security'] ?? '', /max-age=31536000/);
+  });
+});
+
+describe('a proxy that is not trusted', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await buildTestApp({ env: { PUBLIC_ORIGIN: 'https://register.example.tw', TRUST_PROXY: 'false' } });
+  });
+  after(async () => t.close());
+
+  test('its X-Forwarded-Proto is ignored: no Secure session cookie goes over plain HTTP', async () => {
+    const res = await request(t.app).get('/').set('X-Forwarded-Proto', 'https');
+    const cookie = (res.headers['set-cookie'] as unknown as string[] | undefined)?.find((c) => c.startsWith('nhi.sid='));
+    assert.equal(cookie, undefined);
+  });
+});

@@ -14,6 +14,9 @@ test('development defaults follow INTERFACES.md', () => {
   assert.equal(c.serviceHours.text, '06:00-24:00');
   assert.equal(c.secureCookies, false);
   assert.match(c.dataDir, /\.data$/);
+  assert.deepEqual(c.trustProxy, ['loopback']);
+  assert.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1);
+  assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.5' }).trustProxy, ['10.0.0.0/8', '192.168.1.5']);
 });
 
 test('production refuses development defaults and names each problem', () => {
