@@ -35,7 +35,7 @@ export function createApp(services: Services): express.Express {
   // 3. Bodies, sessions, the ORM context, language, CSRF.
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
   app.use(express.json({ limit: '100kb' }));
-  app.use(sessions({ pool: services.sessionPool, secret: config.sessionSecret, secure: config.secureCookies, idleMs: CITIZEN_IDLE_MS }));
+  app.use(...sessions({ pool: services.sessionPool, secret: config.sessionSecret, secure: config.secureCookies, idleMs: CITIZEN_IDLE_MS }));
   app.use(requestContext(services.orm));
   app.use(localeMiddleware(services.i18n, config.secureCookies));
   app.use(pageLocals(services));

@@ -49,20 +49,29 @@ describe('card read in Chromium', () => {
       await agent.insert(card.sim);
       const context = await browser.newContext({ javaScriptEnabled });
       const page = await context.newPage();
+      // The page's navigations, to tell what happened when a step times out.
+      const trail: string[] = [];
+      page.on('response', (r) => {
+        if (r.request().isNavigationRequest()) trail.push(`${r.request().method()} ${r.url()} ${r.status()}`);
+      });
+      const explain = async (err: Error) => {
+        throw new Error(`${err.message}\n${trail.join('\n')}\nat ${page.url()}: ${(await page.locator('main').textContent())?.replace(/\s+/g, ' ').slice(0, 300)}`);
+      };
       await page.goto(`${site.origin}/`);
       if (javaScriptEnabled) {
         // The status is polled from the agent by HTMX.
         await page.locator('#card-panel-login .reader-status-live .agent-status').waitFor({ timeout: 10_000 });
         assert.match((await page.locator('#card-panel-login .reader-status-live').textContent()) ?? '', /已插入健保卡/);
       }
-      await page.click('#card-panel-login form.card-read-form button[type=submit]');
-      if (!javaScriptEnabled) {
-        // Without scripts the agent's result page waits for 繼續.
-        await page.waitForURL(`${agent.url}/v1/read`);
-        await page.click('button[type=submit]');
+      // The read is a top-level navigation to the agent, whose page posts back by itself where scripts run;
+      // without scripts it waits for 繼續.
+      const readButton = page.locator('#card-panel-login form.card-read-form button[type=submit]');
+      if (javaScriptEnabled) await readButton.click();
+      else {
+        await Promise.all([page.waitForURL(`${agent.url}/v1/read`), readButton.click()]);
+        await Promise.all([page.waitForURL(`${site.origin}/`), page.click('button[type=submit]')]);
       }
-      await page.waitForURL(`${site.origin}/`);
-      await page.locator('#card-panel-login .card-holder-name').waitFor();
+      await page.locator('#card-panel-login .card-holder-name').waitFor({ timeout: 10_000 }).catch(explain);
       assert.equal(await page.locator('#card-panel-login .card-holder-name').textContent(), card.sim.name);
       await screenshot(page, `card-read-${mode}`);
       if (javaScriptEnabled) {
@@ -70,8 +79,10 @@ describe('card read in Chromium', () => {
         assert.deepEqual(violations, [], JSON.stringify(violations, null, 2));
       }
       // 清除 forgets the card (an HTMX swap with JS, a form post and redirect without).
-      await page.click('#card-panel-login form.card-clear-form button[type=submit]');
-      await page.locator('#card-panel-login form.card-read-form').waitFor();
+      const clear = page.locator('#card-panel-login form.card-clear-form button[type=submit]');
+      if (javaScriptEnabled) await clear.click();
+      else await Promise.all([page.waitForNavigation({ url: `${site.origin}/` }), clear.click()]);
+      await page.locator('#card-panel-login form.card-read-form').waitFor({ timeout: 10_000 }).catch(explain);
       assert.equal(await page.locator('#card-panel-login .card-holder-name').count(), 0);
       await context.close();
     });

@@ -56,10 +56,13 @@ describe('environment check page in Chromium', () => {
         const violations = await axeViolations(page);
         assert.deepEqual(violations, [], JSON.stringify(violations, null, 2));
       }
-      await page.click('#card-panel-env-check form.card-read-form button[type=submit]');
-      if (!javaScriptEnabled) await page.click('button[type=submit]'); // 繼續 on the agent's page
-      await page.waitForURL(`${site.origin}/environment`);
-      await page.click('a.verify-card');
+      await Promise.all([page.waitForURL(javaScriptEnabled ? `${site.origin}/environment` : `${agent.url}/v1/read`), page.click('#card-panel-env-check form.card-read-form button[type=submit]')]);
+      if (!javaScriptEnabled) {
+        // 繼續 on the agent's page, which without scripts waits for the person.
+        await Promise.all([page.waitForURL(`${site.origin}/environment`), page.click('button[type=submit]')]);
+      }
+      await page.locator('#card-panel-env-check .card-holder-name').waitFor();
+      await Promise.all([page.waitForURL(`${site.origin}/environment?verify=1#verification`), page.click('a.verify-card')]);
       await page.locator('#verification').waitFor();
       assert.match((await page.locator('#verification').textContent()) ?? '', /健保卡驗證成功/);
       await status.waitFor({ timeout: 10_000 });
