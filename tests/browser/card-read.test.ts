@@ -1,20 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { ManualClock } from '../../src/platform/clock.js';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { insertTestCard, startTestAgent, type TestAgent } from '../helpers/card-reads.js';
-import { axeViolations, launchChromium, listen, screenshot } from '../helpers/chromium.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import type { TestApp } from '../helpers/app.js';
+import { insertTestCard, type TestAgent } from '../helpers/card-reads.js';
+import { axeViolations, launchChromium, screenshot } from '../helpers/chromium.js';
+import { startLiveSite, type LiveSite } from '../helpers/site.js';
 
 // A person at a real browser reads a simulated card on the home page: the form goes to the real agent process,
 // the agent's page posts the signed read back, the claim shows the holder's name. Once with JS, once without.
@@ -22,23 +12,15 @@ describe('card read in Chromium', () => {
   let t: TestApp;
   let agent: TestAgent;
   let browser: Browser;
-  let site: Awaited<ReturnType<typeof listen>>;
+  let live: LiveSite;
   before(async () => {
-    const port = await freePort();
-    const origin = `http://localhost:${port}`;
-    agent = await startTestAgent(origin);
-    t = await buildTestApp({
-      env: { AGENT_ORIGIN: agent.url, PUBLIC_ORIGIN: origin, SERVICE_HOURS: '00:00-24:00' },
-      clock: new ManualClock(new Date()),
-    });
-    site = await listen(t.app, port);
+    live = await startLiveSite();
+    ({ t, agent } = live);
     browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
-    await site?.close();
-    await t?.close();
-    await agent?.stop();
+    await live?.close();
   });
 
   for (const javaScriptEnabled of [false, true]) {
@@ -57,7 +39,7 @@ describe('card read in Chromium', () => {
       const explain = async (err: Error) => {
         throw new Error(`${err.message}\n${trail.join('\n')}\nat ${page.url()}: ${(await page.locator('main').textContent())?.replace(/\s+/g, ' ').slice(0, 300)}`);
       };
-      await page.goto(`${site.origin}/`);
+      await page.goto(`${live.origin}/`);
       if (javaScriptEnabled) {
         // The status is polled from the agent by HTMX.
         await page.locator('#card-panel-login .reader-status-live .agent-status').waitFor({ timeout: 10_000 });
@@ -69,7 +51,7 @@ describe('card read in Chromium', () => {
       if (javaScriptEnabled) await readButton.click();
       else {
         await Promise.all([page.waitForURL(`${agent.url}/v1/read`), readButton.click()]);
-        await Promise.all([page.waitForURL(`${site.origin}/`), page.click('button[type=submit]')]);
+        await Promise.all([page.waitForURL(`${live.origin}/`), page.click('button[type=submit]')]);
       }
       await page.locator('#card-panel-login .card-holder-name').waitFor({ timeout: 10_000 }).catch(explain);
       assert.equal(await page.locator('#card-panel-login .card-holder-name').textContent(), card.sim.name);
@@ -81,7 +63,7 @@ describe('card read in Chromium', () => {
       // 清除 forgets the card (an HTMX swap with JS, a form post and redirect without).
       const clear = page.locator('#card-panel-login form.card-clear-form button[type=submit]');
       if (javaScriptEnabled) await clear.click();
-      else await Promise.all([page.waitForNavigation({ url: `${site.origin}/` }), clear.click()]);
+      else await Promise.all([page.waitForNavigation({ url: `${live.origin}/` }), clear.click()]);
       await page.locator('#card-panel-login form.card-read-form').waitFor({ timeout: 10_000 }).catch(explain);
       assert.equal(await page.locator('#card-panel-login .card-holder-name').count(), 0);
       await context.close();

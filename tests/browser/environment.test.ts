@@ -1,20 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { ManualClock } from '../../src/platform/clock.js';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { insertTestCard, startTestAgent, type TestAgent } from '../helpers/card-reads.js';
-import { axeViolations, launchChromium, listen, screenshot } from '../helpers/chromium.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import type { TestApp } from '../helpers/app.js';
+import { insertTestCard, type TestAgent } from '../helpers/card-reads.js';
+import { axeViolations, launchChromium, screenshot } from '../helpers/chromium.js';
+import { startLiveSite, type LiveSite } from '../helpers/site.js';
 
 // 系統設定須知 / 檢測健保卡認證 as a person sees it: the agent's connection shows live with JS (HTMX poll) and in
 // the framed status page without JS; a read and 驗證健保卡 work either way.
@@ -22,20 +12,15 @@ describe('environment check page in Chromium', () => {
   let t: TestApp;
   let agent: TestAgent;
   let browser: Browser;
-  let site: Awaited<ReturnType<typeof listen>>;
+  let live: LiveSite;
   before(async () => {
-    const port = await freePort();
-    const origin = `http://localhost:${port}`;
-    agent = await startTestAgent(origin);
-    t = await buildTestApp({ env: { AGENT_ORIGIN: agent.url, PUBLIC_ORIGIN: origin, SERVICE_HOURS: '00:00-24:00' }, clock: new ManualClock(new Date()) });
-    site = await listen(t.app, port);
+    live = await startLiveSite();
+    ({ t, agent } = live);
     browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
-    await site?.close();
-    await t?.close();
-    await agent?.stop();
+    await live?.close();
   });
 
   for (const javaScriptEnabled of [true, false]) {
@@ -46,7 +31,7 @@ describe('environment check page in Chromium', () => {
       await agent.insert(card.sim);
       const context = await browser.newContext({ javaScriptEnabled });
       const page = await context.newPage();
-      await page.goto(`${site.origin}/environment`);
+      await page.goto(`${live.origin}/environment`);
       const status = javaScriptEnabled
         ? page.locator('#card-panel-env-check .reader-status-live .agent-status')
         : page.frameLocator('#card-panel-env-check iframe.reader-status-frame').locator('.agent-status');
@@ -56,13 +41,13 @@ describe('environment check page in Chromium', () => {
         const violations = await axeViolations(page);
         assert.deepEqual(violations, [], JSON.stringify(violations, null, 2));
       }
-      await Promise.all([page.waitForURL(javaScriptEnabled ? `${site.origin}/environment` : `${agent.url}/v1/read`), page.click('#card-panel-env-check form.card-read-form button[type=submit]')]);
+      await Promise.all([page.waitForURL(javaScriptEnabled ? `${live.origin}/environment` : `${agent.url}/v1/read`), page.click('#card-panel-env-check form.card-read-form button[type=submit]')]);
       if (!javaScriptEnabled) {
         // 繼續 on the agent's page, which without scripts waits for the person.
-        await Promise.all([page.waitForURL(`${site.origin}/environment`), page.click('button[type=submit]')]);
+        await Promise.all([page.waitForURL(`${live.origin}/environment`), page.click('button[type=submit]')]);
       }
       await page.locator('#card-panel-env-check .card-holder-name').waitFor();
-      await Promise.all([page.waitForURL(`${site.origin}/environment?verify=1#verification`), page.click('a.verify-card')]);
+      await Promise.all([page.waitForURL(`${live.origin}/environment?verify=1#verification`), page.click('a.verify-card')]);
       await page.locator('#verification').waitFor();
       assert.match((await page.locator('#verification').textContent()) ?? '', /健保卡驗證成功/);
       await status.waitFor({ timeout: 10_000 });

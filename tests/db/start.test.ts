@@ -2,20 +2,12 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../helpers/site.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForHttp(url: string, timeoutMs: number): Promise<Response> {
   const deadline = Date.now() + timeoutMs;
@@ -40,7 +32,7 @@ describe('npm start (the demo)', () => {
   async function start() {
     const port = await freePort();
     const agentPort = await freePort();
-    const env = { ...process.env, NODE_ENV: 'development', PORT: String(port), AGENT_ORIGIN: `http://127.0.0.1:${agentPort}`, DATA_DIR: dataDir };
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', PORT: String(port), AGENT_ORIGIN: `http://127.0.0.1:${agentPort}`, DATA_DIR: dataDir };
     delete env.DATABASE_URL;
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/start.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -114,7 +106,7 @@ describe('npm start (the demo)', () => {
   }
 
   async function run(script: string, args: string[]): Promise<{ code: number | null; output: string }> {
-    const env = { ...process.env, NODE_ENV: 'development', DATA_DIR: dataDir };
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', DATA_DIR: dataDir };
     delete env.DATABASE_URL;
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
