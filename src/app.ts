@@ -1,8 +1,7 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { Services } from './services.js';
 import { databaseReady, requestContext } from './platform/db/index.js';
-import { csrfProtection, securityHeaders, sessions } from './platform/http/index.js';
-import { serviceHoursGate } from './platform/http/service-hours.js';
+import { csrfProtection, securityHeaders, serviceHoursGate, sessions } from './platform/http/index.js';
 import { DEFAULT_LOCALE, formatDate, formatDateTime, localeMiddleware, type Locale } from './platform/i18n/index.js';
 import { publicDir } from './platform/paths.js';
 import { render, varyOnHtmx } from './platform/views/index.js';

@@ -8,7 +8,7 @@ import { startAgent } from '../agent/index.js';
 import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { serve } from '../platform/lifecycle.js';
-import { importRegistryFolder, writeDemoRegistry } from '../platform/registry-import/index.js';
+import { importRegistryFolder, registryIsEmpty, writeDemoRegistry } from '../platform/registry-import/index.js';
 import { createServices } from '../services.js';
 
 const DEMO_PERSONS = 50;
@@ -20,7 +20,7 @@ try {
   const log = services.log;
 
   const demoFolder = join(config.dataDir, 'demo-registry');
-  if (await registryIsEmpty(services.orm)) {
+  if (await registryIsEmpty(services.databaseUrl)) {
     if (!existsSync(join(demoFolder, 'persons.csv'))) {
       await writeDemoRegistry({ out: demoFolder, persons: DEMO_PERSONS, seed: 'demo' });
     }
@@ -45,7 +45,3 @@ try {
   process.exit(1);
 }
 
-async function registryIsEmpty(orm: import('../platform/db/index.js').Orm): Promise<boolean> {
-  const rows = await orm.em.fork().getConnection().execute<{ found: boolean }[]>('select exists (select 1 from person) as found');
-  return !rows[0]?.found;
-}

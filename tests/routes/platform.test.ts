@@ -68,6 +68,14 @@ describe('platform', () => {
     assert.equal(viaHeader.status, 400, 'past CSRF: the form itself answers');
   });
 
+  test('a malformed language cookie falls back to Chinese instead of failing the page', async () => {
+    const res = await request(t.app).get('/').set('Cookie', 'lang=%E0%A4%A; other=1');
+    assert.equal(res.status, 200);
+    assert.match(res.text, /<html lang="zh-TW">/);
+    const en = await request(t.app).get('/').set('Cookie', 'x=%ZZ; lang=en');
+    assert.match(en.text, /<html lang="en">/);
+  });
+
   test('the session cookie is HttpOnly and SameSite=Lax; pages without forms set none', async () => {
     const plain = await request(t.app).get('/announcements');
     assert.equal(plain.headers['set-cookie'], undefined, 'no session for a page without a form');

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Router } from 'express';
-import { detectBrowser } from '../../platform/http/browser.js';
+import { detectBrowser } from '../../platform/http/index.js';
 import { publicDir } from '../../platform/paths.js';
 import { render } from '../../platform/views/index.js';
 import type { CardReads } from './read-session.js';

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { clientAddress } from '../../platform/http/client.js';
+import { clientAddress } from '../../platform/http/index.js';
 import { render } from '../../platform/views/index.js';
 import { parseClearForm, parseReadAnswer, READ_REQUEST_ID } from './read-forms.js';
 import { refusalMessageKey, type CardReadRefusal } from './read-rules.js';

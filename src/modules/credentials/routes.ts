@@ -1,8 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config.js';
 import type { Clock } from '../../platform/clock.js';
-import { detectBrowser } from '../../platform/http/browser.js';
-import { isWithinServiceHours } from '../../platform/http/service-hours.js';
+import { detectBrowser, isWithinServiceHours } from '../../platform/http/index.js';
 import type { Locale } from '../../platform/i18n/index.js';
 import { errorFor, parseForm } from '../../platform/forms/index.js';
 import { render } from '../../platform/views/index.js';
@@ -29,7 +28,7 @@ export function homeRouter(deps: HomeDeps): { router: Router; citizenRouter: Rou
   const router = Router();
   const citizenRouter = Router();
   // The home page stays reachable at all hours so it can say when the service is open.
-  const homePage = async (req: Request, res: Response, extra: object = {}) => {
+  const homePage = async (req: Request, res: Response, extra: object = {}, status = 200) => {
     const locale = res.locals.locale as Locale;
     const announcements = await deps.announcements.current(locale);
     const open = isWithinServiceHours(deps.config.serviceHours, deps.clock.now());
@@ -42,7 +41,7 @@ export function homeRouter(deps: HomeDeps): { router: Router; citizenRouter: Rou
       // Outside service hours the login box shows only the hours: no read to start.
       cardPanel: open ? await deps.cardReads.panel(req, { purpose: 'login', returnTo: '/' }) : undefined,
       ...extra,
-    }, { status: res.statusCode });
+    }, { status });
   };
   router.get('/', (req, res) => homePage(req, res));
   router.get('/announcements', async (req, res) => {
@@ -54,10 +53,7 @@ export function homeRouter(deps: HomeDeps): { router: Router; citizenRouter: Rou
     const form = parseForm(loginForm, req.body, res.locals.t);
     const errors = form.ok ? [] : [...form.errors];
     if (!deps.cardReads.verifiedCard(req, 'login')) errors.unshift({ field: 'card-panel-login', message: res.locals.t('login.error.noCard') });
-    if (errors.length) {
-      res.status(400);
-      return homePage(req, res, { errors, hasErrors: true });
-    }
+    if (errors.length) return homePage(req, res, { errors, hasErrors: true }, 400);
     return homePage(req, res, { loginMessage: res.locals.t('home.loginSoon') });
   });
   for (const [path, nameKey] of Object.entries(PLANNED_PAGES)) {

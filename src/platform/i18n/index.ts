@@ -1,3 +1,4 @@
+import { parseCookie } from 'cookie';
 import type { RequestHandler } from 'express';
 import { platformMessages } from './messages.js';
 
@@ -59,22 +60,13 @@ export function localeMiddleware(i18n: I18n, secureCookies: boolean): RequestHan
         path: '/',
       });
     } else {
-      const fromCookie = readCookie(req.headers.cookie, LANG_COOKIE);
+      const fromCookie = req.headers.cookie ? parseCookie(req.headers.cookie)[LANG_COOKIE] : undefined;
       if (isLocale(fromCookie)) locale = fromCookie;
     }
     res.locals.locale = locale;
     res.locals.t = i18n.translator(locale);
     next();
   };
-}
-
-function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
-  }
-  return undefined;
 }
 
 export { formatDate, formatDateTime } from './dates.js';

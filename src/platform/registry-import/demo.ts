@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import iconv from 'iconv-lite';
-import { idCheckDigit } from '../../modules/household/index.js';
+import { idCheckDigit, type PersonRecord } from '../../modules/household/index.js';
 import { dataFilesDir } from '../paths.js';
 
 export interface DemoRegistryOptions {
@@ -89,15 +89,6 @@ const dateBetween = (r: () => number, from: string, to: string) => {
   return new Date(a + Math.floor(r() * ((Date.parse(to) - a) / DAY + 1)) * DAY).toISOString().slice(0, 10);
 };
 
-interface DemoPerson {
-  idNumber: string;
-  name: string;
-  birthDate: string;
-  sex: 'M' | 'F';
-  householdNumber: string;
-  villageCode: string;
-  neighborhood: number;
-}
 
 interface DemoCard {
   cardNumber: string;
@@ -117,7 +108,7 @@ class DemoData {
     this.idOffset = h.readUInt32BE(4) % ID_SPACE;
   }
 
-  person(i: number): DemoPerson {
+  person(i: number): PersonRecord {
     const r = generator(mix(this.base, i, 0x1234567));
     const sex = r() < 0.5 ? 'M' : 'F';
     // The first persons show every kind of number; then about 2% hold each resident certificate format.
@@ -156,7 +147,7 @@ class DemoData {
   }
 
   /** The person's current card, and for some (and always person 3) an older void one. */
-  cards(i: number, person: DemoPerson): DemoCard[] {
+  cards(i: number, person: PersonRecord): DemoCard[] {
     const r = generator(mix(this.base, i, 0x2468ace));
     const firstIssue = person.birthDate > '2004-01-01' ? person.birthDate : '2004-01-01';
     const issuedOn = dateBetween(r, firstIssue, '2025-06-30');

@@ -30,6 +30,18 @@ export function formatReport(r: FileReport): string {
   return `${r.file}: ${r.read} rows read, ${r.inserted} inserted, ${r.updated} updated, ${r.unchanged} unchanged (${(r.ms / 1000).toFixed(2)} s)`;
 }
 
+/** True when no person has been imported yet (the demo start loads its registry then). */
+export async function registryIsEmpty(databaseUrl: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'registry-import' });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ found: boolean }>('select exists (select 1 from person) as found');
+    return !rows[0]?.found;
+  } finally {
+    await client.end();
+  }
+}
+
 /** Imports whichever registry files `folder` holds. Throws on database errors and when it holds none. */
 export async function importRegistryFolder(databaseUrl: string, folder: string, options: FolderImportOptions = {}): Promise<FolderImportResult> {
   const log = options.log ?? (() => {});
