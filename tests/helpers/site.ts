@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { ManualClock } from '../../src/platform/clock.js';
 import { buildTestApp, type TestApp } from './app.js';
-import { startTestAgent, type TestAgent } from './card-reads.js';
+import { SERVER_ORIGIN, startTestAgent, type TestAgent } from './card-reads.js';
 import { listen } from './chromium.js';
 
 /** A port nobody listens on right now (for a server whose origin must be known before it starts). */
@@ -14,6 +14,32 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface AppWithAgent {
+  t: TestApp;
+  agent: TestAgent;
+  close(): Promise<void>;
+}
+
+/**
+ * The real app with the real agent (simulated reader) allowing `origin`, the app's PUBLIC_ORIGIN. The clock starts
+ * at the real time, since the agent stamps reads with it; service hours are always open.
+ */
+export async function startAppWithAgent(origin = SERVER_ORIGIN): Promise<AppWithAgent> {
+  const agent = await startTestAgent(origin);
+  const t = await buildTestApp({
+    env: { AGENT_ORIGIN: agent.url, PUBLIC_ORIGIN: origin, SERVICE_HOURS: '00:00-24:00' },
+    clock: new ManualClock(new Date()),
+  });
+  return {
+    t,
+    agent,
+    async close() {
+      await t.close();
+      await agent.stop();
+    },
+  };
+}
+
 export interface LiveSite {
   t: TestApp;
   agent: TestAgent;
@@ -22,18 +48,11 @@ export interface LiveSite {
   close(): Promise<void>;
 }
 
-/**
- * The real app listening on a port, with the real agent (simulated reader) allowing its origin: what a browser
- * test needs to read a card. The clock starts at the real time, since the agent stamps reads with it.
- */
+/** The app with its agent (startAppWithAgent), listening on a port, as a browser test needs it. */
 export async function startLiveSite(): Promise<LiveSite> {
   const port = await freePort();
   const origin = `http://localhost:${port}`;
-  const agent = await startTestAgent(origin);
-  const t = await buildTestApp({
-    env: { AGENT_ORIGIN: agent.url, PUBLIC_ORIGIN: origin, SERVICE_HOURS: '00:00-24:00' },
-    clock: new ManualClock(new Date()),
-  });
+  const { t, agent, close } = await startAppWithAgent(origin);
   const site = await listen(t.app, port);
   return {
     t,
@@ -41,8 +60,7 @@ export async function startLiveSite(): Promise<LiveSite> {
     origin,
     async close() {
       await site.close();
-      await t.close();
-      await agent.stop();
+      await close();
     },
   };
 }

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { cardKeyPairFromSeed, generateSeed, signCardAssertion } from '../../src/agent/index.js';
-import { ManualClock } from '../../src/platform/clock.js';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
+import { startAppWithAgent, type AppWithAgent } from '../helpers/site.js';
 import { BrowserAgent, type Page } from '../helpers/browser-agent.js';
 import {
   insertTestCard,
@@ -12,7 +12,6 @@ import {
   readAtAgent,
   readFormOf,
   SERVER_ORIGIN,
-  startTestAgent,
   type FormData,
   type TestAgent,
   type TestCard,
@@ -22,19 +21,18 @@ import {
 describe('card reads', () => {
   let t: TestApp;
   let agent: TestAgent;
+  let running: AppWithAgent;
   before(async () => {
-    agent = await startTestAgent();
-    // The agent stamps iat with the real time, so the app's clock starts at the real time (and never closes).
-    t = await buildTestApp({ env: { AGENT_ORIGIN: agent.url, SERVICE_HOURS: '00:00-24:00' }, clock: new ManualClock(new Date()) });
+    running = await startAppWithAgent();
+    ({ t, agent } = running);
   });
-  after(async () => {
-    await t?.close();
-    await agent?.stop();
-  });
+  after(async () => running?.close());
   beforeEach(() => t.clock.set(new Date()));
 
   const holder = (page: Page) => page.$('#card-panel-login .card-holder-name').text();
   const panelText = (page: Page) => page.$('#card-panel-login').text();
+  const requestRowsOfState = async (state: string) =>
+    ((await t.services.orm.em.fork().getConnection().execute(`select id from card_read_request where state = ? order by created_at`, [state])) as { id: string }[]).map((r) => r.id);
   const requestRow = async (id: string) =>
     (await t.services.orm.em.fork().getConnection().execute(`select * from card_read_request where id = ?`, [id]))[0] as Record<string, unknown>;
 
@@ -152,6 +150,25 @@ describe('card reads', () => {
     assert.match(fragment.text, /請插入健保卡後，按『讀取』驗證健保卡/);
     assert.match(fragment.headers['vary'] ?? '', /HX-Request/);
     assert.equal(holder(await browser.get('/')), '');
+  });
+
+  test('twice in a row: read, 清除, read another card; the first claim link followed again changes nothing', async () => {
+    const first = await insertTestCard(t.services, { name: '吳建宏' });
+    const second = await insertTestCard(t.services, { name: '鄭雅婷', sex: 'F' });
+    const browser = new BrowserAgent(t.app);
+    const claimed = await readAndClaim(browser, first);
+    assert.equal(holder(claimed), '吳建宏');
+    const firstRequest = (await requestRowsOfState('claimed')).at(-1)!; // the newest claimed request is this read's
+
+    await browser.submit({}, '#card-panel-login form.card-clear-form');
+    const fresh = readFormOf(await browser.get('/'));
+    assert.notEqual(fresh.fields.req, firstRequest, 'a new request after 清除');
+    const again = await readAndClaim(browser, second);
+    assert.equal(holder(again), '鄭雅婷');
+
+    // The first read's claim link followed again (reload, back button) does not bring the first card back.
+    await browser.get(`/card-reads/${firstRequest}/claim`);
+    assert.equal(holder(await browser.get('/')), '鄭雅婷');
   });
 
   test('a claim from another session is refused and the card appears in neither session', async () => {

@@ -2,24 +2,22 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import request from 'supertest';
-import { ManualClock } from '../../src/platform/clock.js';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
+import { startAppWithAgent, type AppWithAgent } from '../helpers/site.js';
 import { BrowserAgent } from '../helpers/browser-agent.js';
-import { insertTestCard, postBack, readAtAgent, readFormOf, startTestAgent, type TestAgent } from '../helpers/card-reads.js';
+import { insertTestCard, postBack, readAtAgent, readFormOf, type TestAgent } from '../helpers/card-reads.js';
 
 const FIREFOX_MAC = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:125.0) Gecko/20100101 Firefox/125.0';
 
 describe('environment check page (系統設定須知 / 檢測健保卡認證)', () => {
   let t: TestApp;
   let agent: TestAgent;
+  let running: AppWithAgent;
   before(async () => {
-    agent = await startTestAgent();
-    t = await buildTestApp({ env: { AGENT_ORIGIN: agent.url, SERVICE_HOURS: '00:00-24:00' }, clock: new ManualClock(new Date()) });
+    running = await startAppWithAgent();
+    ({ t, agent } = running);
   });
-  after(async () => {
-    await t?.close();
-    await agent?.stop();
-  });
+  after(async () => running?.close());
 
   test('shows browser, OS, support, the agent status (HTMX poll and no-JS iframe) and the read form', async () => {
     const page = await new BrowserAgent(t.app, { 'User-Agent': FIREFOX_MAC }).get('/environment');
