@@ -1,12 +1,13 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { Services } from './services.js';
 import { databaseReady, requestContext } from './platform/db/index.js';
-import { csrfProtection, securityHeaders, serviceHoursGate, sessions } from './platform/http/index.js';
+import { browserBinding, csrfProtection, securityHeaders, serviceHoursGate, sessions } from './platform/http/index.js';
 import { DEFAULT_LOCALE, formatDate, formatDateTime, localeMiddleware, type Locale } from './platform/i18n/index.js';
 import { publicDir } from './platform/paths.js';
 import { render, varyOnHtmx } from './platform/views/index.js';
 
 const CITIZEN_IDLE_MS = 30 * 60 * 1000;
+const CITIZEN_ABSOLUTE_MS = 12 * 60 * 60 * 1000;
 
 /** Builds the web app: middleware in a fixed order, then the modules' routes, then 404 and the error handler. */
 export function createApp(services: Services): express.Express {
@@ -31,22 +32,40 @@ export function createApp(services: Services): express.Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready' });
   });
 
-  // 3. Bodies, sessions, the ORM context, language, CSRF.
+  // 3. Pages from here on may show personal data or carry tokens: no cache keeps them.
+  app.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+
+  // 4. Bodies, the browser binding, sessions, the ORM context, language, CSRF.
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
   app.use(express.json({ limit: '100kb' }));
-  app.use(...sessions({ pool: services.sessionPool, secret: config.sessionSecret, secure: config.secureCookies, idleMs: CITIZEN_IDLE_MS }));
+  app.use(browserBinding({ secure: config.secureCookies }).middleware);
+  app.use(
+    ...sessions({
+      pool: services.sessionPool,
+      secret: config.sessionSecret,
+      secure: config.secureCookies,
+      idleMs: CITIZEN_IDLE_MS,
+      absoluteMs: CITIZEN_ABSOLUTE_MS,
+      clock: services.clock,
+    }),
+  );
   app.use(requestContext(services.orm));
   app.use(localeMiddleware(services.i18n, config.secureCookies));
   app.use(pageLocals(services));
-  app.use(csrfProtection({ exempt: services.modules.flatMap((m) => m.csrfExempt ?? []) }));
+  app.use(
+    ...csrfProtection({ secret: config.sessionSecret, secure: config.secureCookies, exempt: services.modules.flatMap((m) => m.csrfExempt ?? []) }),
+  );
 
-  // 4. Module routes; citizen routes only within service hours.
+  // 5. Module routes; citizen routes only within service hours.
   // Routes open at all hours come first: once the gate is passed outside service hours, it answers every request.
   for (const module of services.modules) if (module.router) app.use(module.router);
   const gate = serviceHoursGate(config.serviceHours, services.clock);
   for (const module of services.modules) if (module.citizenRouter) app.use(gate, module.citizenRouter);
 
-  // 5. Nothing matched, or something failed.
+  // 6. Nothing matched, or something failed.
   app.use((req, res) => {
     render(req, res, 'errors/not-found', {}, { status: 404 });
   });

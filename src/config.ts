@@ -13,6 +13,8 @@ export interface ServiceHours {
 export interface Config {
   env: 'development' | 'production' | 'test';
   port: number;
+  /** The address the server listens on: loopback in development and tests, every interface in production. */
+  host: string;
   publicOrigin: string;
   databaseUrl: string | undefined;
   allowEmbeddedDb: boolean;
@@ -28,6 +30,8 @@ export interface Config {
   /** Express's `trust proxy`: which proxies' X-Forwarded-For/-Proto to believe (client address, HTTPS). */
   trustProxy: boolean | number | string[];
   logLevel: 'silent' | 'info';
+  /** How long a verified card stays usable in a session before it must be read again. */
+  cardReadFreshMs: number;
 }
 
 const hhmm = /^([01]\d|2[0-4]):([0-5]\d)$/;
@@ -57,6 +61,7 @@ function origin(name: string) {
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().trim().min(1).optional(),
   PUBLIC_ORIGIN: origin('PUBLIC_ORIGIN').optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL').optional(),
   ALLOW_EMBEDDED_DB: z.enum(['0', '1']).default('0'),
@@ -69,6 +74,7 @@ const schema = z.object({
   SERVICE_HOURS: z.string().default('06:00-24:00'),
   TRUST_PROXY: z.string().default('loopback'),
   LOG_LEVEL: z.enum(['silent', 'info']).optional(),
+  CARD_READ_FRESH_MINUTES: z.coerce.number().int().min(1).max(720).default(10),
 });
 
 /** `true`/`false`, a hop count, or a comma-separated list of addresses, CIDR ranges or Express's names (loopback, uniquelocal). */
@@ -105,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     env: e.NODE_ENV,
     port: e.PORT,
+    host: e.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
     publicOrigin,
     databaseUrl: e.DATABASE_URL,
     allowEmbeddedDb: !production || e.ALLOW_EMBEDDED_DB === '1',
@@ -119,5 +126,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: publicOrigin.startsWith('https:'),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
+    cardReadFreshMs: e.CARD_READ_FRESH_MINUTES * 60 * 1000,
   };
 }

@@ -66,6 +66,8 @@ export function resultPage(input: {
   lang: Lang;
   returnUrl: string;
   req: string;
+  /** The server's challenge, sent back with an error so the server can tell which request failed. */
+  challenge: string;
   assertion?: string;
   error?: ReadErrorCode | 'busy';
   holderName?: string;
@@ -83,7 +85,7 @@ export function resultPage(input: {
 <form method="post" action="${esc(input.returnUrl)}">
 <input type="hidden" name="req" value="${esc(input.req)}">
 <input type="hidden" name="${field[0]}" value="${esc(field[1])}">
-<button type="submit">${esc(t(lang, 'read.continue'))}</button>
+${input.assertion === undefined ? `<input type="hidden" name="challenge" value="${esc(input.challenge)}">\n` : ''}<button type="submit">${esc(t(lang, 'read.continue'))}</button>
 </form>
 <script>${SUBMIT_SCRIPT}</script>`,
   );

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseClearForm, parseReadAnswer } from '../../src/modules/cards/read-forms.js';
 import { cardNameMatches, isSafeReturnPath, maskCardNumber } from '../../src/modules/cards/read-rules.js';
 import { assertionSigner } from '../../src/modules/cards/read-assertion.js';
-import { sessionHash } from '../../src/modules/cards/read-service.js';
+import { bindingHash, ReadChallenges } from '../../src/modules/cards/read-challenge.js';
 
 test('a return path is a path on this server', () => {
   for (const ok of ['/', '/register?step=2', '/account/devices#x']) assert.equal(isSafeReturnPath(ok), true, ok);
@@ -23,15 +23,31 @@ test('the card name matches the registry, or its cut to the 20-byte name field',
   assert.equal(cardNameMatches('王小', '王小明'), false, 'a name that fits is never cut');
 });
 
-test('audit masks: card number and the session binding', () => {
+test('audit masks: card number and the browser binding', () => {
   assert.equal(maskCardNumber('000012345678'), '0000****5678');
-  assert.match(sessionHash('abc'), /^[0-9a-f]{64}$/);
-  assert.notEqual(sessionHash('abc'), 'abc');
+  assert.match(bindingHash('abc'), /^[A-Za-z0-9_-]{43}$/);
+  assert.notEqual(bindingHash('abc'), 'abc');
+});
+
+test('a sealed read request opens only with its own id, unaltered, under the same server secret', () => {
+  const challenges = new ReadChallenges('a'.repeat(32));
+  const terms = { purpose: 'login' as const, returnTo: '/', expiresAt: new Date('2026-03-02T04:05:00Z'), bindingHash: bindingHash('b'), expectedIdNumber: null };
+  const { id, challenge } = challenges.seal(terms);
+  assert.match(challenge, /^[A-Za-z0-9_-]{43,512}$/, 'what the agent accepts');
+  assert.deepEqual(challenges.open(id, challenge), { id, ...terms });
+  assert.equal(challenges.open(challenges.seal(terms).id, challenge), null, 'another id');
+  assert.equal(new ReadChallenges('c'.repeat(32)).open(id, challenge), null, 'another secret');
+  const bytes = Buffer.from(challenge, 'base64url');
+  bytes[10] ^= 1;
+  assert.equal(challenges.open(id, bytes.toString('base64url')), null, 'altered');
+  const longest = challenges.seal({ ...terms, returnTo: `/${'a'.repeat(149)}`, expectedIdNumber: 'A123456789' });
+  assert.ok(longest.challenge.length <= 512, `${longest.challenge.length} characters`);
 });
 
 test('the agent answer and the 清除 form are parsed strictly', () => {
   assert.deepEqual(parseReadAnswer({ assertion: 'a.b.c', error: 'no_card' }), { assertion: 'a.b.c' });
-  assert.deepEqual(parseReadAnswer({ error: 'no_card' }), { error: 'no_card' });
+  assert.deepEqual(parseReadAnswer({ error: 'no_card', challenge: 'c' }), { error: 'no_card', challenge: 'c' });
+  assert.deepEqual(parseReadAnswer({ error: 'no_card' }), { error: 'no_card', challenge: '' });
   assert.deepEqual(parseReadAnswer({ assertion: ['x'] }), { assertion: '' });
   assert.deepEqual(parseClearForm({ purpose: 'login', return: '/' }), { purpose: 'login', returnTo: '/' });
   assert.equal(parseClearForm({ purpose: 'nope', return: '/' }), null);

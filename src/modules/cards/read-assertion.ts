@@ -2,28 +2,30 @@
 import { createPublicKey, timingSafeEqual } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { z } from 'zod';
+import { CARD_NUMBER, ID_NUMBER, parseKid, TERMINAL_ID, type CardAssertionPayload, type Signer } from '../../protocol/index.js';
 
-export type Signer = { kind: 'card'; cardNumber: string } | { kind: 'terminal'; terminalId: string };
+export { TERMINAL_ID, type Signer };
+export type AssertionPayload = CardAssertionPayload;
 
-export const TERMINAL_ID = /^T-[0-9a-f]{8}$/;
 const MAX_JWS = 8 * 1024;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-const PayloadSchema = z.object({
+// Typed as the protocol's payload, so the schema cannot drift from what the agent signs.
+const PayloadSchema: z.ZodType<CardAssertionPayload> = z.object({
   v: z.literal(1),
   req: z.string(),
   challenge: z.string(),
   aud: z.string(),
   iat: z.number().int(),
   card: z.object({
-    number: z.string().regex(/^\d{12}$/),
-    idNumber: z.string().regex(/^[A-Z][A-Z0-9]\d{8}$/),
+    number: z.string().regex(CARD_NUMBER),
+    idNumber: z.string().regex(ID_NUMBER),
     name: z.string().min(1).max(40),
-    birthDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    birthDate: z.string().regex(ISO_DATE),
     sex: z.enum(['M', 'F']),
-    issuedOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    issuedOn: z.string().regex(ISO_DATE),
   }),
 });
-export type AssertionPayload = z.infer<typeof PayloadSchema>;
 
 /** Who claims to have signed: read from the unverified header, only to pick the key. */
 export function assertionSigner(jws: string): Signer | null {
@@ -35,11 +37,7 @@ export function assertionSigner(jws: string): Signer | null {
     return null;
   }
   if (header.alg !== 'EdDSA' || typeof header.kid !== 'string') return null;
-  const card = /^card:(\d{12})$/.exec(header.kid);
-  if (card) return { kind: 'card', cardNumber: card[1]! };
-  const terminal = /^terminal:(.+)$/.exec(header.kid);
-  if (terminal && TERMINAL_ID.test(terminal[1]!)) return { kind: 'terminal', terminalId: terminal[1]! };
-  return null;
+  return parseKid(header.kid);
 }
 
 /** Verifies the signature with the raw base64url Ed25519 key and parses the payload. */

@@ -3,12 +3,13 @@ import type { ReadAnswer } from './read-service.js';
 
 const field = (body: unknown, name: string): unknown => (body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined);
 
-/** The agent page's POST: `assertion`, or `error` with the agent's code. Anything else is an empty assertion (malformed). */
+/** The agent page's POST: `assertion`, or `error` with the agent's code and the request's challenge. Anything else is an empty assertion (malformed). */
 export function parseReadAnswer(body: unknown): ReadAnswer {
   const assertion = field(body, 'assertion');
   const error = field(body, 'error');
+  const challenge = field(body, 'challenge');
   if (typeof assertion === 'string' && assertion) return { assertion };
-  if (typeof error === 'string' && error) return { error };
+  if (typeof error === 'string' && error) return { error, challenge: typeof challenge === 'string' ? challenge : '' };
   return { assertion: '' };
 }
 

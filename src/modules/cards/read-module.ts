@@ -10,6 +10,7 @@ import { environmentMessages } from './environment-messages.js';
 import { environmentRouter, loadAgentDownloads } from './environment.js';
 import { cardReadMessages } from './read-messages.js';
 import { CARD_READ_RETURN_PATH, cardReadRouter } from './read-routes.js';
+import { ReadChallenges } from './read-challenge.js';
 import { CardReadService } from './read-service.js';
 import { createCardReads } from './read-session.js';
 import type { CardRegistry } from './registry.js';
@@ -19,7 +20,7 @@ export const cardReadEntities = [CardReadRequestSchema, ReaderTerminalSchema];
 
 /** The card-read side of the cards module: its routes (citizen routes, behind the service-hours gate), the panel API, terminals. */
 export function createCardReadsModule(deps: {
-  config: Pick<Config, 'publicOrigin' | 'agentOrigin'>;
+  config: Pick<Config, 'publicOrigin' | 'agentOrigin' | 'sessionSecret' | 'cardReadFreshMs'>;
   orm: Orm;
   clock: Clock;
   audit: AuditLog;
@@ -27,8 +28,15 @@ export function createCardReadsModule(deps: {
   persons: Pick<HouseholdRegistry, 'findPerson'>;
 }) {
   const terminals = new ReaderTerminals(deps);
-  const service = new CardReadService({ ...deps, publicOrigin: deps.config.publicOrigin, cards: deps.registry, terminals });
-  const cardReads = createCardReads({ service, agentOrigin: deps.config.agentOrigin, publicOrigin: deps.config.publicOrigin });
+  const challenges = new ReadChallenges(deps.config.sessionSecret);
+  const service = new CardReadService({ ...deps, publicOrigin: deps.config.publicOrigin, cards: deps.registry, terminals, challenges });
+  const cardReads = createCardReads({
+    service,
+    agentOrigin: deps.config.agentOrigin,
+    publicOrigin: deps.config.publicOrigin,
+    clock: deps.clock,
+    freshMs: deps.config.cardReadFreshMs,
+  });
   const citizenRouter = cardReadRouter({ service, cardReads });
   citizenRouter.use(environmentRouter({ cardReads, registry: deps.registry, downloads: loadAgentDownloads() }));
   const web: WebModule = {

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { CardReadRequestSchema, type CardReadRequest, type CardReadState, type ReadCard } from './entities/card-read-request.js';
+import type { EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
+import { CardReadRequestSchema, type CardReadRequest, type CardReadState } from './entities/card-read-request.js';
 import { ReaderTerminalSchema, type ReaderTerminal } from './entities/reader-terminal.js';
 
 /** Queries of card-read requests. State changes are conditional on the state read, so a replay cannot win a race. */
@@ -8,33 +9,19 @@ export const cardReadRequests = {
     return em.findOne(CardReadRequestSchema, { id });
   },
 
-  findReusable(
-    em: EntityManager,
-    q: { sessionHash: string; purpose: string; returnTo: string; expectedIdNumber: string | null; validAfter: Date },
-  ): Promise<CardReadRequest | null> {
-    return em.findOne(
-      CardReadRequestSchema,
-      { sessionHash: q.sessionHash, purpose: q.purpose, returnTo: q.returnTo, expectedIdNumber: q.expectedIdNumber, state: 'pending', expiresAt: { $gt: q.validAfter } },
-      { orderBy: { expiresAt: 'desc' } },
-    );
-  },
-
-  insert(em: EntityManager, row: Omit<CardReadRequest, 'failure' | 'card' | 'verifiedAt' | 'terminalId'>): void {
-    em.create(CardReadRequestSchema, { ...row, failure: null, card: null, verifiedAt: null, terminalId: null });
+  /** The answer's row; false when one exists already (the request's id makes every answer single use). */
+  async insertOnce(em: EntityManager, row: Omit<CardReadRequest, 'failure' | 'card' | 'verifiedAt' | 'terminalId'> & Partial<CardReadRequest>): Promise<boolean> {
+    const inserted = await (em as SqlEntityManager)
+      .createQueryBuilder(CardReadRequestSchema)
+      .insert({ failure: null, card: null, verifiedAt: null, terminalId: null, ...row })
+      .onConflict('id')
+      .ignore()
+      .execute('run');
+    return inserted.affectedRows === 1;
   },
 
   deleteExpiredBefore(em: EntityManager, before: Date): Promise<number> {
     return em.nativeDelete(CardReadRequestSchema, { expiresAt: { $lt: before } });
-  },
-
-  /** pending → verified, only while unexpired; false when someone else got there first. */
-  async markVerified(em: EntityManager, id: string, now: Date, card: ReadCard, terminalId: string | null): Promise<boolean> {
-    const n = await em.nativeUpdate(
-      CardReadRequestSchema,
-      { id, state: 'pending', expiresAt: { $gt: now } },
-      { state: 'verified', card, verifiedAt: now, terminalId },
-    );
-    return n === 1;
   },
 
   async markFailed(em: EntityManager, id: string, from: CardReadState, failure: string): Promise<boolean> {

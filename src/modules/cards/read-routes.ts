@@ -4,7 +4,7 @@ import { render } from '../../platform/views/index.js';
 import { parseClearForm, parseReadAnswer, READ_REQUEST_ID } from './read-forms.js';
 import { refusalMessageKey, type CardReadRefusal } from './read-rules.js';
 import type { CardReadService } from './read-service.js';
-import { expectedIdNumberOf, keepClaim, type CardReads } from './read-session.js';
+import { expectedIdNumberOf, type CardReadKeeper, type CardReads } from './read-session.js';
 
 /** The path the agent's page posts to; CSRF-exempt because the signed one-time challenge protects it. */
 export const CARD_READ_RETURN_PATH = /^\/card-reads\/[A-Za-z0-9_-]{32}$/;
@@ -14,7 +14,7 @@ function refused(req: Request, res: Response, refusal: CardReadRefusal, returnTo
 }
 
 /** POST /card-reads/clear, POST /card-reads/:id (the agent's answer), GET /card-reads/:id/claim. */
-export function cardReadRouter(deps: { service: CardReadService; cardReads: CardReads }): Router {
+export function cardReadRouter(deps: { service: CardReadService; cardReads: CardReads & CardReadKeeper }): Router {
   const router = Router();
 
   router.post('/card-reads/clear', async (req, res) => {
@@ -37,10 +37,10 @@ export function cardReadRouter(deps: { service: CardReadService; cardReads: Card
   router.get('/card-reads/:id/claim', async (req, res) => {
     const { id } = req.params;
     if (!READ_REQUEST_ID.test(id)) return refused(req, res, 'unknown_request');
-    const result = await deps.service.claim(id, req.sessionID, clientAddress(req));
+    const result = await deps.service.claim(id, req.browserBinding, clientAddress(req));
     if (result.kind === 'refused') return refused(req, res, result.refusal, result.returnTo);
-    if (result.kind === 'card') keepClaim(req, result.purpose, { card: result.card });
-    if (result.kind === 'failure') keepClaim(req, result.purpose, { failure: result.failure });
+    if (result.kind === 'card') await deps.cardReads.keep(req, result.purpose, { card: result.card });
+    if (result.kind === 'failure') await deps.cardReads.keep(req, result.purpose, { failure: result.failure });
     res.redirect(303, result.returnTo);
   });
 

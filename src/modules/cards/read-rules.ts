@@ -3,8 +3,6 @@ import iconv from 'iconv-lite';
 
 /** How long a card-read request may be answered. */
 export const READ_REQUEST_TTL_MS = 5 * 60 * 1000;
-/** A pending request is reused for a new page view only while this much of its life remains. */
-export const READ_REQUEST_REUSE_MARGIN_MS = 60 * 1000;
 /** Expired rows are kept this long, so a late answer hears "expired" rather than "unknown". */
 export const READ_REQUEST_KEEP_MS = 60 * 60 * 1000;
 /** How far an assertion's iat may lie ahead of our clock, and how old it may be. */
@@ -17,10 +15,9 @@ export type CardReadPurpose = (typeof CARD_READ_PURPOSES)[number];
 export const isCardReadPurpose = (v: unknown): v is CardReadPurpose =>
   typeof v === 'string' && (CARD_READ_PURPOSES as readonly string[]).includes(v);
 
-/** Errors the reader agent reports instead of an assertion. */
-export const AGENT_ERRORS = ['no_reader', 'no_card', 'card_unreadable', 'pcsc_service_missing', 'terminal_not_enrolled', 'busy'] as const;
-export type AgentError = (typeof AGENT_ERRORS)[number];
-export const isAgentError = (v: unknown): v is AgentError => typeof v === 'string' && (AGENT_ERRORS as readonly string[]).includes(v);
+/** Errors the reader agent reports instead of an assertion: the wire format's own list. */
+import type { AgentError } from '../../protocol/index.js';
+export { AGENT_ERRORS, isAgentError, type AgentError } from '../../protocol/index.js';
 
 /** Why the server refused an assertion (or a claim), shown on the page that asked. */
 export type VerifyFailure =
@@ -33,7 +30,9 @@ export type VerifyFailure =
   | 'expired'
   | 'replayed'
   | 'registry_unavailable'
-  | 'other_person';
+  | 'other_person'
+  /** Another browser tried to claim the read first: it is void for everyone. */
+  | 'claimed_elsewhere';
 export type CardReadFailure = AgentError | VerifyFailure;
 
 /** Answers that concern the request itself (not the page's flow): a page of their own, no redirect. */

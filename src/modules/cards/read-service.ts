@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import type { EntityManager } from '@mikro-orm/core';
 import { maskIdNumber, type AuditEntry, type AuditLog } from '../../platform/audit/index.js';
 import type { Clock } from '../../platform/clock.js';
@@ -6,6 +7,7 @@ import type { Orm } from '../../platform/db/index.js';
 import { RegistryUnavailableError, type HouseholdRegistry } from '../household/index.js';
 import type { ReadCard } from './entities/card-read-request.js';
 import { assertionSigner, sameSecret, verifyAssertion, type AssertionPayload } from './read-assertion.js';
+import { bindingHash, type ReadChallenges, type ReadRequest } from './read-challenge.js';
 import { cardReadRequests } from './read-repository.js';
 import {
   cardNameMatches,
@@ -14,7 +16,6 @@ import {
   isAgentError,
   maskCardNumber,
   READ_REQUEST_KEEP_MS,
-  READ_REQUEST_REUSE_MARGIN_MS,
   READ_REQUEST_TTL_MS,
   type CardReadFailure,
   type CardReadPurpose,
@@ -30,8 +31,8 @@ export interface VerifiedCard extends ReadCard {
   terminalId?: string;
 }
 
-/** What the agent's page posted back. */
-export type ReadAnswer = { assertion: string } | { error: string };
+/** What the agent's page posted back: the signed read, or the agent's error with the request's challenge. */
+export type ReadAnswer = { assertion: string } | { error: string; challenge: string };
 
 export type ReceiveResult =
   | { kind: 'verified' | 'failed'; id: string }
@@ -52,115 +53,123 @@ export interface CardReadServiceDeps {
   cards: CardRegistry;
   persons: Pick<HouseholdRegistry, 'findPerson'>;
   terminals: ReaderTerminals;
+  challenges: ReadChallenges;
+  /**
+   * Whether a terminal-signed read may serve this purpose from this address: only counter purposes, from
+   * INTRANET_ALLOW networks. Until the counter exists no purpose does; elsewhere a terminal key is an unknown key.
+   */
+  acceptsTerminalRead?: (purpose: CardReadPurpose, clientAddress: string) => boolean;
 }
-
-/** The binding between a request and a browser session, stored instead of the session id. */
-export const sessionHash = (sessionId: string): string => createHash('sha256').update(sessionId, 'utf8').digest('hex');
-const random = (bytes: number) => randomBytes(bytes).toString('base64url');
 
 type Verified = { card: ReadCard; terminalId: string | null };
 type Failed = { failure: CardReadFailure; subject?: string; detail?: Record<string, string> };
 
+// A key no one holds: an unknown signer is checked against it, so it costs what a known one does.
+const NOBODY_KEY = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x!;
+
+/** The challenge an assertion names, read before its signature is checked only to find the request's terms. */
+function namedChallenge(jws: string): string | null {
+  try {
+    const claims = decodeJwt(jws);
+    return typeof claims.challenge === 'string' ? claims.challenge : null;
+  } catch {
+    return null;
+  }
+}
+
 export class CardReadService {
   constructor(private readonly deps: CardReadServiceDeps) {}
 
-  /**
-   * The request a page's read form carries: like a CSRF nonce, the session's unexpired pending request
-   * for the same purpose and page is reused; otherwise a new one. Long-expired rows go on the way.
-   */
-  async open(input: { sessionId: string; purpose: CardReadPurpose; returnTo: string; expectedIdNumber?: string }): Promise<{ id: string; challenge: string }> {
-    const now = this.deps.clock.now();
-    const query = {
-      sessionHash: sessionHash(input.sessionId),
+  /** The request a page's read form carries, sealed into its challenge: nothing is written. */
+  open(input: { binding: string; purpose: CardReadPurpose; returnTo: string; expectedIdNumber?: string }): { id: string; challenge: string } {
+    return this.deps.challenges.seal({
       purpose: input.purpose,
       returnTo: input.returnTo,
+      expiresAt: new Date(this.deps.clock.now().getTime() + READ_REQUEST_TTL_MS),
+      bindingHash: bindingHash(input.binding),
       expectedIdNumber: input.expectedIdNumber ?? null,
-    };
-    return this.deps.orm.em.fork().transactional(async (em) => {
-      const reusable = await cardReadRequests.findReusable(em, { ...query, validAfter: new Date(now.getTime() + READ_REQUEST_REUSE_MARGIN_MS) });
-      if (reusable) return { id: reusable.id, challenge: reusable.challenge };
-      await cardReadRequests.deleteExpiredBefore(em, new Date(now.getTime() - READ_REQUEST_KEEP_MS));
-      const expiresAt = new Date(now.getTime() + READ_REQUEST_TTL_MS);
-      const row = { ...query, id: random(24), challenge: random(32), createdAt: now, expiresAt, state: 'pending' as const };
-      cardReadRequests.insert(em, row);
-      return { id: row.id, challenge: row.challenge };
     });
   }
 
   /**
-   * The agent's answer (no session: the cross-site POST carries no cookie). A pending, unexpired request
-   * becomes verified or failed; anything else is refused and left as it is.
+   * The agent's answer (no session: the cross-site POST carries no cookie). An answer to a request this server
+   * sealed, unexpired, is written once as verified or failed; anything else is refused and writes nothing but audit.
    */
   async receive(id: string, answer: ReadAnswer, clientAddress: string): Promise<ReceiveResult> {
     const em = this.deps.orm.em.fork();
     const now = this.deps.clock.now();
-    const request = await cardReadRequests.find(em, id);
     const refuse = async (refusal: CardReadRefusal, returnTo?: string, purpose?: string): Promise<ReceiveResult> => {
       await this.audit(em, { action: 'card_read.verify', outcome: 'refused', clientAddress, detail: { purpose, reason: refusal } });
       return { kind: 'refused', refusal, returnTo };
     };
+    const challenge = 'error' in answer ? answer.challenge : namedChallenge(answer.assertion);
+    const request = challenge ? this.deps.challenges.open(id, challenge) : null;
     if (!request) return refuse('unknown_request');
-    if (request.state !== 'pending') return refuse('replayed', request.returnTo, request.purpose);
-    if (request.expiresAt <= now) return refuse('expired', request.returnTo, request.purpose);
+    const { purpose, returnTo } = request;
+    if (request.expiresAt <= now) return refuse('expired', returnTo, purpose);
 
     const result: Verified | Failed =
-      'error' in answer ? { failure: isAgentError(answer.error) ? answer.error : 'card_unreadable' } : await this.check(answer.assertion, request, now);
-    const purpose = request.purpose;
-    if ('failure' in result) {
-      const failed = await em.transactional(async (tx) => {
-        if (!(await cardReadRequests.markFailed(tx, id, 'pending', result.failure))) return false;
-        this.deps.audit.record(tx, this.entry({
-          action: 'card_read.verify',
-          outcome: 'failure',
-          clientAddress,
-          subject: result.subject,
-          detail: { purpose, reason: result.failure, ...result.detail },
-        }));
-        return true;
-      });
-      return failed ? { kind: 'failed', id } : refuse('replayed', request.returnTo, purpose);
-    }
-    const { card, terminalId } = result;
-    const verified = await em.transactional(async (tx) => {
-      if (!(await cardReadRequests.markVerified(tx, id, now, card, terminalId))) return false;
-      this.deps.audit.record(tx, this.entry({
-        action: 'card_read.verify',
-        outcome: 'success',
-        clientAddress,
-        subject: maskIdNumber(card.idNumber),
-        detail: { purpose, card: maskCardNumber(card.cardNumber), terminal: terminalId ?? undefined },
-      }));
+      'error' in answer
+        ? { failure: isAgentError(answer.error) ? answer.error : 'card_unreadable' }
+        : await this.check(answer.assertion, request, now, clientAddress);
+    const row = {
+      id,
+      bindingHash: request.bindingHash,
+      purpose,
+      returnTo,
+      expectedIdNumber: request.expectedIdNumber,
+      createdAt: now,
+      expiresAt: request.expiresAt,
+      ...('failure' in result
+        ? { state: 'failed' as const, failure: result.failure }
+        : { state: 'verified' as const, card: result.card, verifiedAt: now, terminalId: result.terminalId }),
+    };
+    const written = await em.transactional(async (tx) => {
+      if (!(await cardReadRequests.insertOnce(tx, row))) return false;
+      await cardReadRequests.deleteExpiredBefore(tx, new Date(now.getTime() - READ_REQUEST_KEEP_MS));
+      this.deps.audit.record(tx, this.entry(
+        'failure' in result
+          ? { action: 'card_read.verify', outcome: 'failure', clientAddress, subject: result.subject, detail: { purpose, reason: result.failure, ...result.detail } }
+          : {
+              action: 'card_read.verify',
+              outcome: 'success',
+              clientAddress,
+              subject: maskIdNumber(result.card.idNumber),
+              detail: { purpose, card: maskCardNumber(result.card.cardNumber), terminal: result.terminalId ?? undefined },
+            },
+      ));
       return true;
     });
-    return verified ? { kind: 'verified', id } : refuse('replayed', request.returnTo, purpose);
+    if (!written) return refuse('replayed', returnTo, purpose);
+    return { kind: 'failure' in result ? 'failed' : 'verified', id };
   }
 
   /** Everything about an assertion that needs no session, in the order that names the first problem. */
-  private async check(
-    jws: string,
-    request: { id: string; challenge: string },
-    now: Date,
-  ): Promise<Verified | Failed> {
+  private async check(jws: string, request: ReadRequest, now: Date, clientAddress: string): Promise<Verified | Failed> {
     const signer = assertionSigner(jws);
     if (!signer) return { failure: 'malformed' };
     const signerDetail: Record<string, string> =
       signer.kind === 'card' ? { card: maskCardNumber(signer.cardNumber) } : { terminal: signer.terminalId };
+    // An unknown card, an unknown or refused terminal and a bad signature answer alike: no card-number oracle.
     let publicKey: string | null;
+    let unknownSigner: string | undefined;
     if (signer.kind === 'card') {
       publicKey = (await this.deps.cards.findByNumber(signer.cardNumber))?.publicKey ?? null;
-      if (!publicKey) return { failure: 'unknown_card', detail: signerDetail };
+      if (!publicKey) unknownSigner = 'unknown_card';
     } else {
       publicKey = await this.deps.terminals.activeKey(signer.terminalId);
-      if (!publicKey) return { failure: 'terminal_not_enrolled', detail: signerDetail };
+      if (!publicKey) unknownSigner = 'terminal_not_enrolled';
+      else if (!(this.deps.acceptsTerminalRead?.(request.purpose, clientAddress) ?? false)) unknownSigner = 'terminal_not_accepted';
     }
-    const payload = await verifyAssertion(jws, publicKey);
+    const payload = await verifyAssertion(jws, unknownSigner ? NOBODY_KEY : publicKey!);
+    if (unknownSigner) return { failure: 'invalid_signature', detail: { ...signerDetail, signer: unknownSigner } };
     if (typeof payload === 'string') return { failure: payload, detail: signerDetail };
     const fail = (failure: CardReadFailure): Failed => ({
       failure,
       subject: maskIdNumber(payload.card.idNumber),
       detail: { ...signerDetail, card: maskCardNumber(payload.card.number) },
     });
-    if (payload.req !== request.id || !sameSecret(payload.challenge, request.challenge)) return fail('replayed');
+    if (payload.req !== request.id) return fail('replayed');
     if (payload.aud !== this.deps.publicOrigin) return fail('wrong_audience');
     const nowS = Math.floor(now.getTime() / 1000);
     if (payload.iat > nowS + IAT_FUTURE_S || payload.iat < nowS - IAT_PAST_S) return fail('expired');
@@ -191,10 +200,11 @@ export class CardReadService {
   }
 
   /**
-   * The top-level GET that carries the session cookie: only the session that asked may take the result.
-   * A verified read is handed over once (or refused for another person's card); a failure is reported.
+   * The top-level GET that carries the browser's cookies: only the browser that asked may take the result.
+   * A verified read is handed over once (or refused for another person's card); a failure is reported. A claim
+   * from another browser burns the read, so the rightful one cannot then be handed what someone else tried to take.
    */
-  async claim(id: string, sessionId: string, clientAddress: string): Promise<ClaimResult> {
+  async claim(id: string, binding: string, clientAddress: string): Promise<ClaimResult> {
     const em = this.deps.orm.em.fork();
     const now = this.deps.clock.now();
     const request = await cardReadRequests.find(em, id);
@@ -202,12 +212,14 @@ export class CardReadService {
       await this.audit(em, { action: 'card_read.claim', outcome: 'refused', clientAddress, detail: { purpose: request?.purpose, reason: refusal } });
       return { kind: 'refused', refusal, returnTo };
     };
-    if (!request) return refuse('unknown_request');
-    if (!sameSecret(request.sessionHash, sessionHash(sessionId))) return refuse('other_session');
+    if (!request) return refuse('not_read');
+    if (!sameSecret(request.bindingHash, bindingHash(binding))) {
+      if (request.state === 'verified') await cardReadRequests.markFailed(em, id, 'verified', 'claimed_elsewhere');
+      return refuse('other_session');
+    }
     const purpose = request.purpose as CardReadPurpose;
     const { returnTo } = request;
     if (request.state === 'claimed') return { kind: 'used', returnTo };
-    if (request.state === 'pending') return refuse(request.expiresAt <= now ? 'expired' : 'not_read', returnTo);
     if (request.state === 'failed') return { kind: 'failure', purpose, returnTo, failure: request.failure as CardReadFailure };
     if (request.expiresAt <= now) return refuse('expired', returnTo);
 

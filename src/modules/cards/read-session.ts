@@ -1,4 +1,6 @@
 import type { Request } from 'express';
+import type { Clock } from '../../platform/clock.js';
+import { renewIdentity } from '../../platform/http/index.js';
 import { DEFAULT_LOCALE, isLocale, type Locale } from '../../platform/i18n/index.js';
 import { failureMessageKey, isSafeReturnPath, type CardReadFailure, type CardReadPurpose } from './read-rules.js';
 import type { CardReadService, VerifiedCard } from './read-service.js';
@@ -44,31 +46,41 @@ export interface CardPanel {
 export interface CardReads {
   /** The panel's data: the session's card for the purpose, or a (reused or new) read request and its form. */
   panel(req: Request, options: CardPanelOptions): Promise<CardPanel>;
-  /** The card this session read for the purpose, if any. */
+  /** The card this session read for the purpose, if any and still fresh (CARD_READ_FRESH_MINUTES). */
   verifiedCard(req: Request, purpose: CardReadPurpose): VerifiedCard | undefined;
   /** Forgets the purpose's card (清除, or after the flow used it). */
   clear(req: Request, purpose: CardReadPurpose): void;
 }
 
-export function sessionState(req: Request): CardReadSessionState {
-  // Assigning makes the session "modified", so it is saved and its cookie set before the person goes to the agent.
+/** The session's card-read state, created on the first write (reading it creates no session). */
+function writableState(req: Request): CardReadSessionState {
   req.session.cardReads = req.session.cardReads ?? {};
   return req.session.cardReads;
 }
 
-export function createCardReads(deps: { service: CardReadService; agentOrigin: string; publicOrigin: string }): CardReads {
+/**
+ * Every session write of a card read happens here: the panel's one-time failure and expectation, the claimed card
+ * (with a new session id and browser binding, a change of identity), 清除, and cards gone stale.
+ */
+export function createCardReads(deps: { service: CardReadService; agentOrigin: string; publicOrigin: string; clock: Clock; freshMs: number }): CardReads & CardReadKeeper {
+  const fresh = (card: VerifiedCard | undefined): VerifiedCard | undefined =>
+    card && deps.clock.now().getTime() - Date.parse(card.readAt) < deps.freshMs ? card : undefined;
+
   return {
     async panel(req, options) {
       if (!isSafeReturnPath(options.returnTo)) throw new Error(`card panel: unsafe return path ${options.returnTo}`);
       const { purpose, returnTo, expectedIdNumber } = options;
-      const state = sessionState(req);
-      state.expected = { ...state.expected, [purpose]: expectedIdNumber };
-      if (!expectedIdNumber) delete state.expected[purpose];
+      const state: CardReadSessionState = req.session.cardReads ?? {};
+      if ((state.expected?.[purpose] ?? undefined) !== expectedIdNumber) {
+        const writable = writableState(req);
+        writable.expected = { ...writable.expected, [purpose]: expectedIdNumber };
+        if (!expectedIdNumber) delete writable.expected[purpose];
+      }
       const failure = state.failures?.[purpose];
-      if (failure) delete state.failures![purpose];
+      if (failure) delete writableState(req).failures![purpose];
       let card = state.cards?.[purpose];
-      if (card && expectedIdNumber && card.idNumber !== expectedIdNumber) {
-        delete state.cards![purpose];
+      if (card && ((expectedIdNumber && card.idNumber !== expectedIdNumber) || !fresh(card))) {
+        delete writableState(req).cards![purpose];
         card = undefined;
       }
       const panel: CardPanel = {
@@ -81,7 +93,7 @@ export function createCardReads(deps: { service: CardReadService; agentOrigin: s
       // Under the site-wide `same-origin` policy a browser sends `Origin: null` on the cross-origin POST, and
       // the agent refuses it: a page with a read form lets its origin (never its path) go to other origins.
       req.res?.set('Referrer-Policy', 'origin-when-cross-origin');
-      const { id, challenge } = await deps.service.open({ sessionId: req.sessionID, purpose, returnTo, expectedIdNumber });
+      const { id, challenge } = deps.service.open({ binding: req.browserBinding, purpose, returnTo, expectedIdNumber });
       const locale = req.res?.locals.locale;
       return {
         ...panel,
@@ -96,27 +108,33 @@ export function createCardReads(deps: { service: CardReadService; agentOrigin: s
     },
 
     verifiedCard(req, purpose) {
-      return req.session.cardReads?.cards?.[purpose];
+      return fresh(req.session.cardReads?.cards?.[purpose]);
     },
 
     clear(req, purpose) {
-      const state = sessionState(req);
-      if (state.cards) delete state.cards[purpose];
-      if (state.failures) delete state.failures[purpose];
+      const state = req.session.cardReads;
+      if (state?.cards?.[purpose]) delete state.cards[purpose];
+      if (state?.failures?.[purpose]) delete state.failures[purpose];
+    },
+
+    async keep(req, purpose, outcome) {
+      if ('card' in outcome) await renewIdentity(req);
+      const state = writableState(req);
+      if ('card' in outcome) {
+        state.cards = { ...state.cards, [purpose]: outcome.card };
+        if (state.failures) delete state.failures[purpose];
+      } else {
+        state.failures = { ...state.failures, [purpose]: outcome.failure };
+        if (state.cards) delete state.cards[purpose];
+      }
     },
   };
 }
 
-/** The claim's outcome into the session: the card, or a one-time failure. */
-export function keepClaim(req: Request, purpose: CardReadPurpose, outcome: { card: VerifiedCard } | { failure: CardReadFailure }): void {
-  const state = sessionState(req);
-  if ('card' in outcome) {
-    state.cards = { ...state.cards, [purpose]: outcome.card };
-    if (state.failures) delete state.failures[purpose];
-  } else {
-    state.failures = { ...state.failures, [purpose]: outcome.failure };
-    if (state.cards) delete state.cards[purpose];
-  }
+/** What the claim route does with its outcome. */
+export interface CardReadKeeper {
+  /** The claimed card (a change of identity: new session id and binding), or a failure the next panel shows once. */
+  keep(req: Request, purpose: CardReadPurpose, outcome: { card: VerifiedCard } | { failure: CardReadFailure }): Promise<void>;
 }
 
 /** The expectation a panel was last built with (for the fragment after 清除). */

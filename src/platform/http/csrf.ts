@@ -1,19 +1,30 @@
-import { csrfSync } from 'csrf-sync';
+import { createHmac } from 'node:crypto';
+import { doubleCsrf } from 'csrf-csrf';
 import type { Request, RequestHandler } from 'express';
+import { cookieName } from './browser-binding.js';
 
 export interface CsrfOptions {
+  /** Server secret the tokens are signed with (SESSION_SECRET, so every app process accepts every token). */
+  secret: string;
+  secure: boolean;
   /** Paths that carry their own protection (the signed card-read return). Matched on the whole path. */
   exempt: RegExp[];
 }
 
 /**
- * Synchronizer-token CSRF protection for every state-changing request: the token travels in the form
- * field `_csrf`, or in the `X-CSRF-Token` header that HTMX requests send (set once on <body hx-headers>).
+ * Signed double-submit CSRF tokens (csrf-csrf) bound to the browser-binding cookie: no session row is needed,
+ * so anonymous pages write nothing, and rotating the binding when the identity changes rotates the token.
+ * The token travels in the form field `_csrf`, or in the `X-CSRF-Token` header that HTMX requests send.
  * Exposes the token to templates as `csrf.token`.
  */
 export function csrfProtection(options: CsrfOptions): RequestHandler[] {
-  const { csrfSynchronisedProtection, generateToken } = csrfSync({
-    getTokenFromRequest: (req: Request) => {
+  const secret = createHmac('sha256', options.secret).update('csrf').digest('base64url');
+  const { doubleCsrfProtection, generateCsrfToken } = doubleCsrf({
+    getSecret: () => secret,
+    getSessionIdentifier: (req) => req.browserBinding,
+    cookieName: cookieName('nhi.csrf', options.secure),
+    cookieOptions: { sameSite: 'lax', secure: options.secure, httpOnly: true, path: '/' },
+    getCsrfTokenFromRequest: (req: Request) => {
       const fromBody = (req.body as Record<string, unknown> | undefined)?._csrf;
       if (typeof fromBody === 'string') return fromBody;
       return req.get('X-CSRF-Token') ?? undefined;
@@ -22,17 +33,19 @@ export function csrfProtection(options: CsrfOptions): RequestHandler[] {
     errorConfig: { statusCode: 403, message: 'invalid csrf token', code: 'EBADCSRFTOKEN' },
   });
   const exposeToken: RequestHandler = (req, res, next) => {
-    // Lazily, so that pages without a form do not create a session. The layout reads `used`
-    // (after the page body rendered) to add the HTMX header only where a form needs it.
+    // Lazily, once per response; a token made for an older binding fails its check and is replaced.
+    // The layout reads `used` (after the page body rendered) to add the HTMX header only where a form needs it.
+    let token: string | undefined;
     const csrf = {
       used: false,
       get token(): string {
         csrf.used = true;
-        return generateToken(req);
+        token ??= generateCsrfToken(req, res);
+        return token;
       },
     };
     res.locals.csrf = csrf;
     next();
   };
-  return [csrfSynchronisedProtection, exposeToken];
+  return [doubleCsrfProtection, exposeToken];
 }

@@ -1,7 +1,16 @@
 import session from 'express-session';
 import connectPgSimple from 'connect-pg-simple';
 import type pg from 'pg';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
+import type { Clock } from '../clock.js';
+import { cookieName } from './browser-binding.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    /** When the session began (ms): it ends at the absolute lifetime however active it is. */
+    startedAt?: number;
+  }
+}
 
 export interface SessionOptions {
   pool: pg.Pool;
@@ -9,6 +18,9 @@ export interface SessionOptions {
   secure: boolean;
   /** Idle timeout: the cookie and the stored session expire this long after the last request. */
   idleMs: number;
+  /** Absolute lifetime from the session's start. */
+  absoluteMs: number;
+  clock: Clock;
 }
 
 export const SESSION_COOKIE = 'nhi.sid';
@@ -17,7 +29,7 @@ export const SESSION_COOKIE = 'nhi.sid';
 export function sessions(options: SessionOptions): RequestHandler[] {
   const PgStore = connectPgSimple(session);
   const middleware = session({
-    name: SESSION_COOKIE,
+    name: cookieName(SESSION_COOKIE, options.secure),
     store: new PgStore({ pool: options.pool, tableName: 'session', createTableIfMissing: false, pruneSessionInterval: 15 * 60 }),
     secret: options.secret,
     resave: false,
@@ -25,7 +37,28 @@ export function sessions(options: SessionOptions): RequestHandler[] {
     rolling: true,
     cookie: { httpOnly: true, sameSite: 'lax', secure: options.secure, maxAge: options.idleMs, path: '/' },
   });
-  return [middleware, saveBeforeResponding];
+  const now = () => options.clock.now().getTime();
+  const endAtAbsoluteLifetime: RequestHandler = (req, _res, next) => {
+    const startedAt = req.session?.startedAt;
+    if (startedAt === undefined || now() - startedAt < options.absoluteMs) return next();
+    req.session.regenerate((err) => next(err));
+  };
+  return [middleware, endAtAbsoluteLifetime, saveBeforeResponding(now)];
+}
+
+/**
+ * A new session id for a change of identity (a card read claimed, a login), carrying the data over: an id a
+ * third party planted or saw before cannot follow the person into what they do next.
+ */
+export function renewSessionId(req: Request): Promise<void> {
+  const data = Object.fromEntries(Object.entries(req.session).filter(([key]) => key !== 'cookie'));
+  return new Promise((resolve, reject) => {
+    req.session.regenerate((err) => {
+      if (err) return reject(err);
+      Object.assign(req.session, data);
+      resolve();
+    });
+  });
 }
 
 /** The session's data, without its cookie (whose expiry moves on every request). */
@@ -36,11 +69,13 @@ const snapshot = (s: Partial<session.SessionData> | undefined): string => (s ? J
  * posting the form it just got) can reach the store first and find the old session: a card read claimed but not
  * yet there, a card cleared but still shown. A changed session is saved before anything of the response leaves.
  */
-const saveBeforeResponding: RequestHandler = (req, res, next) => {
+const saveBeforeResponding = (now: () => number): RequestHandler => (req, res, next) => {
   const before = snapshot(req.session);
+  const beforeId = req.sessionID;
   const end = res.end;
   res.end = function endAfterSave(this: typeof res, ...args: unknown[]) {
-    if (!req.session || snapshot(req.session) === before) return (end as (...a: unknown[]) => typeof res).apply(this, args);
+    if (!req.session || (snapshot(req.session) === before && req.sessionID === beforeId)) return (end as (...a: unknown[]) => typeof res).apply(this, args);
+    req.session.startedAt ??= now();
     req.session.save((err) => {
       if (err) res.statusCode = 500; // the change the response speaks of was not kept
       (end as (...a: unknown[]) => typeof res).apply(this, args);
@@ -49,3 +84,9 @@ const saveBeforeResponding: RequestHandler = (req, res, next) => {
   } as typeof res.end;
   next();
 };
+
+/** A change of identity: a new session id and a new browser binding (so new CSRF tokens and card-read challenges). */
+export async function renewIdentity(req: Request): Promise<void> {
+  await renewSessionId(req);
+  req.rotateBrowserBinding();
+}

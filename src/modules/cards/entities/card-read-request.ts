@@ -7,21 +7,20 @@ export interface ReadCard {
   name: string;
 }
 
-export const CARD_READ_STATES = ['pending', 'verified', 'claimed', 'failed'] as const;
+export const CARD_READ_STATES = ['verified', 'claimed', 'failed'] as const;
 export type CardReadState = (typeof CARD_READ_STATES)[number];
 
 /**
- * A card-read request (READER-AGENT.md): created when a page shows the card panel, answered by the
- * agent's signed assertion (pending → verified, or failed), then claimed by the session that asked.
+ * A card read the agent answered (READER-AGENT.md): written when the signed answer comes back (verified, or
+ * failed), then claimed by the browser that asked. Its id, the request's, makes each answer single use.
  */
 export const CardReadRequestSchema = defineEntity({
   name: 'CardReadRequest',
   tableName: 'card_read_request',
   properties: {
-    id: p.string().length(64).primary(),
-    /** SHA-256 (hex) of the express-session id: the binding, never the id itself. */
-    sessionHash: p.character().length(64).index(),
-    challenge: p.string().length(64),
+    id: p.string().length(32).primary(),
+    /** SHA-256 (base64url) of the browser-binding cookie that asked: the binding, never the cookie itself. */
+    bindingHash: p.character().length(43),
     purpose: p.string().length(20),
     /** A path on this server, where the claim sends the person back. */
     returnTo: p.string().length(500),
