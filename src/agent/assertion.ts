@@ -1,16 +1,9 @@
 // The signed card read (compact JWS, EdDSA/Ed25519) the agent hands back to the server page.
 import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { CompactSign } from 'jose';
-import type { CardData } from './card-data.js';
+import type { CardAssertionPayload } from '../protocol/index.js';
 
-export interface CardAssertionPayload {
-  v: 1;
-  req: string;
-  challenge: string;
-  aud: string; // origin of the return URL
-  iat: number; // seconds
-  card: CardData;
-}
+export type { CardAssertionPayload };
 
 export interface CardKeyPair {
   /** Raw 32-byte Ed25519 public key, base64url: what the card registry / terminal enrolment stores. */

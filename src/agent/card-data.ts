@@ -1,16 +1,10 @@
 // The NHI card's basic data file (57 bytes) and its one parser, used for real and simulated cards alike.
 import iconv from 'iconv-lite';
+import { CARD_NUMBER, ID_NUMBER, type CardReadCard } from '../protocol/index.js';
 
-export type Sex = 'M' | 'F';
-
-export interface CardData {
-  number: string; // 12-digit card number
-  idNumber: string;
-  name: string;
-  birthDate: string; // YYYY-MM-DD
-  sex: Sex;
-  issuedOn: string; // YYYY-MM-DD
-}
+/** What the card holds is what the assertion carries. */
+export type CardData = CardReadCard;
+export type Sex = CardData['sex'];
 
 /** Thrown when the card's answer cannot be understood; the read then fails with `card_unreadable`. */
 export class CardDataError extends Error {
@@ -19,8 +13,6 @@ export class CardDataError extends Error {
 
 export const BASIC_DATA_LENGTH = 57;
 
-const CARD_NUMBER = /^[0-9]{12}$/;
-const ID_NUMBER = /^[A-Z][A-Z0-9][0-9]{8}$/;
 const NAME_BYTES = 20;
 
 // Node's TextDecoder('big5') silently drops HKSCS bytes such as FB69 (堃), so decoding uses iconv-lite's

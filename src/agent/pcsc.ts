@@ -1,6 +1,7 @@
 // Reading real NHI cards through PC/SC. The native binding is optional and loaded lazily, so the agent
 // starts and serves its status on machines without a PC/SC service or library.
 import { statSync } from 'node:fs';
+import { terminalKid } from '../protocol/index.js';
 import { CardDataError, parseReadResponse, statusWord } from './card-data.js';
 import { CardReadError, type CardReader, type ReaderStatus, type SignedRead } from './readers.js';
 import { loadTerminalKey, type TerminalKey } from './terminal-key.js';
@@ -189,7 +190,7 @@ export class PcscCardReader implements CardReader {
     }
     try {
       const card = parseReadResponse(data ?? new Uint8Array());
-      return { card, seed: key.seed, kid: `terminal:${key.terminalId}` };
+      return { card, seed: key.seed, kid: terminalKid(key.terminalId) };
     } catch (err) {
       if (err instanceof CardDataError) throw new CardReadError('card_unreadable', err.message);
       throw err;

@@ -1,9 +1,11 @@
 // Card readers: the simulated one and the common contract the HTTP layer uses.
 import { setTimeout as delay } from 'node:timers/promises';
+import { cardKid, type AgentError } from '../protocol/index.js';
 import { CardDataError, encodeBasicData, parseReadResponse, type CardData } from './card-data.js';
 
-export type ReadErrorCode = 'no_reader' | 'no_card' | 'card_unreadable' | 'pcsc_service_missing' | 'terminal_not_enrolled';
-export type StatusErrorCode = 'pcsc_service_missing' | 'terminal_not_enrolled';
+/** The protocol's agent errors a read itself can end in ('busy' is the HTTP layer's). */
+export type ReadErrorCode = Exclude<AgentError, 'busy'>;
+export type StatusErrorCode = Extract<AgentError, 'pcsc_service_missing' | 'terminal_not_enrolled'>;
 
 export class CardReadError extends Error {
   override name = 'CardReadError';
@@ -100,6 +102,6 @@ export class SimCardReader implements CardReader {
     // The same bytes and status word a real card answers, through the same parser.
     const resp = Buffer.concat([encodeBasicData(simToCardData(sim)), Buffer.from([0x90, 0x00])]);
     const card = parseReadResponse(resp);
-    return { card, seed: Buffer.from(sim.privateKey, 'base64url'), kid: `card:${card.number}` };
+    return { card, seed: Buffer.from(sim.privateKey, 'base64url'), kid: cardKid(card.number) };
   }
 }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { cardReadReturnPath, READ_CHALLENGE, READ_REQUEST_ID } from '../protocol/index.js';
 import { signCardAssertion } from './assertion.js';
 import { homePage, messagePage, resultPage, statusFragment, statusPage, STYLE_HASH, SUBMIT_SCRIPT_HASH, trayPage } from './html.js';
 import { parseLang } from './messages.js';
@@ -41,8 +42,6 @@ export interface RunningAgent {
   close(): Promise<void>;
 }
 
-const REQ = /^[A-Za-z0-9_-]{1,100}$/;
-const CHALLENGE = /^[A-Za-z0-9_-]{43,512}$/; // base64url of at least 32 bytes
 const HX_HEADERS = 'HX-Request, HX-Current-URL, HX-Target, HX-Trigger, HX-Trigger-Name';
 const FORM_LIMIT = 8 * 1024;
 const JSON_LIMIT = 16 * 1024;
@@ -110,6 +109,14 @@ function requestOrigin(req: IncomingMessage): string | null {
   if (req.headers.origin !== undefined) return req.headers.origin; // may be "null": never allowed
   try {
     return req.headers.referer ? new URL(req.headers.referer).origin : null;
+  } catch {
+    return null;
+  }
+}
+
+function parseUrl(value: string | null): URL | null {
+  try {
+    return value === null ? null : new URL(value);
   } catch {
     return null;
   }
@@ -196,21 +203,21 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       return send(res, 400, messagePage('refused.title', 'refused.request'));
     }
     const form = new URLSearchParams(await readBody(req, FORM_LIMIT));
-    let returnUrl: URL | null = null;
-    try {
-      returnUrl = new URL(form.get('return') ?? '');
-    } catch {
-      /* refused below */
-    }
-    if (!returnUrl || !allowed.has(returnUrl.origin)) return send(res, 403, messagePage('refused.title', 'refused.origin'));
     const req_ = form.get('req') ?? '';
     const challenge = form.get('challenge') ?? '';
-    if (!REQ.test(req_) || !CHALLENGE.test(challenge)) return send(res, 400, messagePage('refused.title', 'refused.request'));
+    if (!READ_REQUEST_ID.test(req_) || !READ_CHALLENGE.test(challenge)) {
+      return send(res, 400, messagePage('refused.title', 'refused.request'));
+    }
+    // The answer may go only to the asking page's own server, to the one path that takes this request's answer.
+    const given = parseUrl(form.get('return'));
+    if (given?.origin !== origin) return send(res, 403, messagePage('refused.title', 'refused.origin'));
+    const returnUrl = new URL(cardReadReturnPath(req_), origin).href;
+    if (given.href !== returnUrl) return send(res, 403, messagePage('refused.title', 'refused.request')); // other path, query, fragment, credentials
     const lang = parseLang(form.get('lang') ?? undefined);
-    const aud = returnUrl.origin;
+    const aud = origin;
     const headers = { 'Content-Security-Policy': csp({ script: SUBMIT_SCRIPT_HASH, formAction: aud }) };
     const answer = (status: number, page: Parameters<typeof resultPage>[0]) => send(res, status, resultPage(page), headers);
-    const base = { lang, returnUrl: returnUrl.href, req: req_ };
+    const base = { lang, returnUrl, req: req_, challenge };
 
     if (reading) return answer(409, { ...base, error: 'busy' });
     reading = true;

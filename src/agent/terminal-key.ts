@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { TERMINAL_ID } from '../protocol/index.js';
 import { cardKeyPairFromSeed, generateSeed } from './assertion.js';
 
 export interface TerminalKey {
@@ -16,8 +17,6 @@ interface TerminalKeyFile {
   publicKey: string;
   createdAt: string;
 }
-
-const TERMINAL_ID = /^T-[0-9a-f]{8}$/;
 
 export const defaultDataDir = (): string => process.env.DATA_DIR || '.data';
 export const defaultTerminalKeyFile = (): string => join(defaultDataDir(), 'agent', 'terminal-key.json');

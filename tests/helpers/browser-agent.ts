@@ -1,6 +1,13 @@
+import { createRequire } from 'node:module';
 import * as cheerio from 'cheerio';
 import request from 'supertest';
 import type { Express } from 'express';
+
+interface CookieJar {
+  getCookies(access: unknown): Array<{ name: string; value: string }>;
+}
+// superagent's own cookie jar (the `cookiejar` package); `All` matches every cookie in it.
+const everyCookie = (createRequire(import.meta.url)('cookiejar') as { CookieAccessInfo: { All: unknown } }).CookieAccessInfo.All;
 
 export interface Page {
   status: number;
@@ -30,6 +37,12 @@ export class BrowserAgent {
       res = await this.agent.get(current).set(this.headers);
     }
     return this.keep(res, current);
+  }
+
+  /** The cookies this browser holds now, by name. */
+  cookies(): Record<string, string> {
+    const jar = (this.agent as unknown as { jar: CookieJar }).jar;
+    return Object.fromEntries(jar.getCookies(everyCookie).map((c) => [c.name, c.value]));
   }
 
   /** Fills and submits the form matched by `selector` on the current page (the first form by default). */

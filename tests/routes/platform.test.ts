@@ -76,14 +76,17 @@ describe('platform', () => {
     assert.match(en.text, /<html lang="en">/);
   });
 
-  test('the session cookie is HttpOnly and SameSite=Lax; pages without forms set none', async () => {
-    const plain = await request(t.app).get('/announcements');
-    assert.equal(plain.headers['set-cookie'], undefined, 'no session for a page without a form');
+  test('an anonymous visit gets no session; its binding and CSRF cookies are HttpOnly and SameSite=Lax', async () => {
     const home = await request(t.app).get('/');
-    const cookie = (home.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('nhi.sid='));
-    assert.ok(cookie);
-    assert.match(cookie!, /HttpOnly/);
-    assert.match(cookie!, /SameSite=Lax/);
+    const cookies = home.headers['set-cookie'] as unknown as string[];
+    assert.equal(cookies.find((c) => c.startsWith('nhi.sid=')), undefined, 'no session before a card read is claimed');
+    for (const name of ['nhi.bind=', 'nhi.csrf=']) {
+      const cookie = cookies.find((c) => c.startsWith(name));
+      assert.ok(cookie, name);
+      assert.match(cookie!, /HttpOnly/);
+      assert.match(cookie!, /SameSite=Lax/);
+    }
+    assert.equal(home.headers['cache-control'], 'no-store', 'a page carrying tokens is not cached');
   });
 
   test('404 and 500 pages leak nothing', async () => {
@@ -163,11 +166,16 @@ describe('behind a TLS-terminating proxy', () => {
   });
   after(async () => t.close());
 
-  test('the session cookie is Secure and HSTS is sent when the proxy says HTTPS', async () => {
+  test('cookies are Secure with the __Host- prefix and HSTS is sent when the proxy says HTTPS', async () => {
     const res = await request(t.app).get('/').set('X-Forwarded-Proto', 'https').set('X-Forwarded-For', '203.0.113.7');
-    const cookie = (res.headers['set-cookie'] as unknown as string[] | undefined)?.find((c) => c.startsWith('nhi.sid='));
-    assert.ok(cookie, 'a session cookie is set');
-    assert.match(cookie!, /Secure/);
+    const cookies = (res.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
+    for (const name of ['__Host-nhi.bind=', '__Host-nhi.csrf=']) {
+      const cookie = cookies.find((c) => c.startsWith(name));
+      assert.ok(cookie, name);
+      assert.match(cookie!, /Secure/);
+      assert.match(cookie!, /Path=\//);
+      assert.doesNotMatch(cookie!, /Domain=/i);
+    }
     assert.match(res.headers['strict-transport-security'] ?? '', /max-age=31536000/);
   });
 });

@@ -2,14 +2,23 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import express from 'express';
 import pg from 'pg';
+import { sessions } from '../../src/platform/http/index.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
 let server: Server;
 before(async () => {
   t = await buildTestApp();
-  server = t.app.listen(0, '127.0.0.1');
+  // The platform's sessions alone, on a route that changes the session as a claimed card read does.
+  const app = express();
+  app.use(...sessions({ pool: t.services.sessionPool, secret: 'x'.repeat(32), secure: false, idleMs: 60_000, absoluteMs: 3_600_000, clock: t.clock }));
+  app.get('/change', (req, res) => {
+    req.session.startedAt = t.clock.now().getTime();
+    res.send('changed');
+  });
+  server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
 });
 after(async () => {
@@ -27,8 +36,7 @@ test('nothing of a response leaves before the session it changed is stored', asy
   const port = (server.address() as AddressInfo).port;
   let headersAt = 0;
   const response = new Promise<{ status: number; cookie: string | undefined }>((resolve, reject) => {
-    // The home page gives a new visitor a session (its CSRF token, its card-read request).
-    const req = httpRequest({ host: '127.0.0.1', port, path: '/', method: 'GET' }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/change', method: 'GET' }, (res) => {
       headersAt = Date.now();
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode ?? 0, cookie: (res.headers['set-cookie'] ?? [])[0] }));

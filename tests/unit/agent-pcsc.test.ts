@@ -17,6 +17,7 @@ import {
 
 const SERVER = 'http://localhost:3000';
 const CHALLENGE = Buffer.alloc(32, 9).toString('base64url');
+const REQ = Buffer.alloc(24, 1).toString('base64url'); // a request id as the server makes them
 // 王小明's basic data, written out: number, name (Big5, 0x00-padded), ID, birth 0690131, M, issued 1040601.
 const BASIC_DATA = Buffer.from(
   '303030303132333435363738' + 'a4fda470a9fa' + '00'.repeat(14) + '41313233343536373839' + '30363930313331' + '4d' + '31303430363031',
@@ -46,7 +47,7 @@ async function read(url: string): Promise<{ status: number; html: string }> {
   const res = await fetch(`${url}/v1/read`, {
     method: 'POST',
     headers: { Origin: SERVER, 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ req: 'r1', challenge: CHALLENGE, return: `${SERVER}/card-reads/r1`, lang: 'en' }),
+    body: new URLSearchParams({ req: REQ, challenge: CHALLENGE, return: `${SERVER}/card-reads/${REQ}`, lang: 'en' }),
   });
   return { status: res.status, html: await res.text() };
 }

@@ -7,7 +7,9 @@ import { compactVerify, decodeProtectedHeader } from 'jose';
 import { cardKeyPairFromSeed, generateSeed, publicKeyFromBase64url, startAgent, type RunningAgent } from '../../src/agent/index.js';
 
 const SERVER = 'http://localhost:3000';
-const RETURN = `${SERVER}/card-reads/req_123`;
+const OTHER = 'https://other.example'; // a second server the same agent may serve
+const REQ = 'req_123-abcdefghijklmnopqrstuvwx'; // 32 base64url characters, like the server's 24 random bytes
+const RETURN = `${SERVER}/card-reads/${REQ}`;
 const CHALLENGE = Buffer.alloc(32, 7).toString('base64url');
 const seed = generateSeed();
 const simCard = {
@@ -41,7 +43,7 @@ const insert = (card: object = simCard) =>
   fetch(`${agent.url}/sim/card`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(card) });
 
 function readRequest(fields: Record<string, string> = {}, headers: Record<string, string> = { Origin: SERVER }) {
-  const body = new URLSearchParams({ req: 'req_123', challenge: CHALLENGE, return: RETURN, lang: 'zh-TW', ...fields });
+  const body = new URLSearchParams({ req: REQ, challenge: CHALLENGE, return: RETURN, lang: 'zh-TW', ...fields });
   return fetch(`${agent.url}/v1/read`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
@@ -139,7 +141,7 @@ test('a read returns a self-submitting page with a verifiable assertion', async 
   assert.doesNotMatch(html, /王小明/);
   assert.match(html, /繼續/);
   assert.equal(formAction(html), RETURN);
-  assert.equal(hidden(html, 'req'), 'req_123');
+  assert.equal(hidden(html, 'req'), REQ);
   assert.equal(hidden(html, 'error'), undefined);
   const assertion = hidden(html, 'assertion')!;
 
@@ -155,7 +157,7 @@ test('a read returns a self-submitting page with a verifiable assertion', async 
   assert.deepEqual(protectedHeader, { alg: 'EdDSA', kid: 'card:000012345678', typ: 'JWT' });
   const claims = JSON.parse(new TextDecoder().decode(payload));
   assert.equal(claims.v, 1);
-  assert.equal(claims.req, 'req_123');
+  assert.equal(claims.req, REQ);
   assert.equal(claims.challenge, CHALLENGE);
   assert.equal(claims.aud, SERVER);
   assert.ok(claims.iat >= before && claims.iat <= Math.floor(Date.now() / 1000));
@@ -200,7 +202,7 @@ test('origin or Referer outside the allow-list: 403, nothing read', async () => 
 
 test('return URL outside the allow-list: 403', async () => {
   await insert();
-  for (const ret of ['https://evil.example/card-reads/req_123', 'http://localhost:3001/x', 'javascript:alert(1)', '']) {
+  for (const ret of [`https://evil.example/card-reads/${REQ}`, `http://localhost:3001/card-reads/${REQ}`, 'javascript:alert(1)', '']) {
     const res = await readRequest({ return: ret });
     assert.equal(res.status, 403, ret);
     assert.doesNotMatch(await res.text(), /<form/);
@@ -212,6 +214,8 @@ test('malformed req or challenge: 400', async () => {
   for (const fields of <Array<Record<string, string>>>[
     { req: '' },
     { req: 'a'.repeat(101) },
+    { req: REQ.slice(1), return: `${SERVER}/card-reads/${REQ.slice(1)}` },
+    { req: `${REQ}a`, return: `${SERVER}/card-reads/${REQ}a` },
     { req: 'bad id' },
     { req: '<script>' },
     { challenge: CHALLENGE.slice(0, 42) },
@@ -231,7 +235,7 @@ test('one read at a time: the second concurrent read gets 409 busy', async () =>
   assert.equal(busy.headers.get('cache-control'), 'no-store');
   const html = await busy.text();
   assert.equal(hidden(html, 'error'), 'busy');
-  assert.equal(hidden(html, 'req'), 'req_123');
+  assert.equal(hidden(html, 'req'), REQ);
   // Free again afterwards.
   assert.equal((await readRequest()).status, 200);
 });
@@ -241,19 +245,93 @@ test('no card: the page carries error=no_card', async () => {
   assert.equal(res.status, 200);
   const html = await res.text();
   assert.equal(hidden(html, 'error'), 'no_card');
-  assert.equal(hidden(html, 'req'), 'req_123');
+  assert.equal(hidden(html, 'req'), REQ);
   assert.equal(hidden(html, 'assertion'), undefined);
   assert.equal(formAction(html), RETURN);
 });
 
 test('interpolated values are HTML-escaped', async () => {
   await insert({ ...simCard, name: '<b>"' });
-  const ret = `${SERVER}/card-reads/x?a=1&b="><script>alert(1)</script>`;
-  const html = await (await readRequest({ return: ret })).text();
-  assert.doesNotMatch(html, /<script>alert|<b>/);
+  const html = await (await readRequest()).text();
+  assert.doesNotMatch(html, /<b>/);
   assert.match(html, /&#60;○○&#34;/); // masked name, escaped
-  assert.match(html, /action="[^"]*\?a=1&#38;b=/);
-  assert.equal(formAction(html), new URL(ret).href);
+  assert.equal(formAction(html), RETURN);
+});
+
+test('a return URL on another allowed server than the asking page: 403, nothing read', async () => {
+  const two = await startAgent({ sim: true, port: 0, allowOrigins: [SERVER, OTHER], demoCardsDir: demoDir, log: () => {} });
+  try {
+    const read = (ret: string, headers: Record<string, string>) =>
+      fetch(`${two.url}/v1/read`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams({ req: REQ, challenge: CHALLENGE, return: ret, lang: 'en' }),
+      });
+    await fetch(`${two.url}/sim/card`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(simCard) });
+    for (const [ret, headers] of <Array<[string, Record<string, string>]>>[
+      [`${OTHER}/card-reads/${REQ}`, { Origin: SERVER }],
+      [`${SERVER}/card-reads/${REQ}`, { Origin: OTHER }],
+      [`${OTHER}/card-reads/${REQ}`, { Referer: `${SERVER}/register` }],
+    ]) {
+      const res = await read(ret, headers);
+      assert.equal(res.status, 403, `${JSON.stringify(headers)} → ${ret}`);
+      const html = await res.text();
+      assert.equal(hidden(html, 'assertion'), undefined);
+      assert.doesNotMatch(html, /<form/);
+    }
+  } finally {
+    await two.close();
+  }
+});
+
+test('a return path other than /card-reads/<req> of this request: 403, nothing read', async () => {
+  await insert();
+  const other = 'another_request-0123456789abcdef';
+  for (const ret of [
+    `${SERVER}/card-reads/${other}`, // another request's answer path
+    `${SERVER}/card-reads/${REQ}/claim`,
+    `${SERVER}/evil/card-reads/${REQ}`,
+    `${SERVER}/card-reads/${REQ}/`,
+    `${SERVER}/card-reads/${REQ}?a=1`,
+    `${SERVER}/card-reads/${REQ}?`,
+    `${SERVER}/card-reads/${REQ}#x`,
+    `${SERVER}/card-reads/${REQ.toUpperCase()}`,
+    `http://user:pw@localhost:3000/card-reads/${REQ}`,
+    `${SERVER}/card-reads/x?a=1&b="><script>alert(1)</script>`,
+  ]) {
+    const res = await readRequest({ return: ret });
+    assert.equal(res.status, 403, ret);
+    const html = await res.text();
+    assert.equal(hidden(html, 'assertion'), undefined, ret);
+    assert.doesNotMatch(html, /<form/, ret);
+  }
+});
+
+test("the assertion's aud is the asking page's origin, which the return URL shares", async () => {
+  const two = await startAgent({ sim: true, port: 0, allowOrigins: [SERVER, OTHER], demoCardsDir: demoDir, log: () => {} });
+  try {
+    await fetch(`${two.url}/sim/card`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(simCard) });
+    for (const [origin, headers] of <Array<[string, Record<string, string>]>>[
+      [SERVER, { Origin: SERVER }],
+      [OTHER, { Origin: OTHER }],
+      [OTHER, { Referer: `${OTHER}/login` }],
+    ]) {
+      const ret = `${origin}/card-reads/${REQ}`;
+      const res = await fetch(`${two.url}/v1/read`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams({ req: REQ, challenge: CHALLENGE, return: ret, lang: 'en' }),
+      });
+      assert.equal(res.status, 200, JSON.stringify(headers));
+      const html = await res.text();
+      assert.equal(formAction(html), ret);
+      assert.match(res.headers.get('content-security-policy')!, new RegExp(`form-action ${origin}(;|$)`));
+      const { payload } = await compactVerify(hidden(html, 'assertion')!, cardKeyPairFromSeed(seed).publicKeyObject);
+      assert.equal(JSON.parse(new TextDecoder().decode(payload)).aud, origin, JSON.stringify(headers));
+    }
+  } finally {
+    await two.close();
+  }
 });
 
 test('PUT /sim/card validates the card; browsers from other origins cannot use it', async () => {

@@ -21,5 +21,5 @@ export function parseClearForm(body: unknown): { purpose: CardReadPurpose; retur
   return { purpose, returnTo };
 }
 
-/** Request ids are 24 random bytes in base64url. */
-export const READ_REQUEST_ID = /^[A-Za-z0-9_-]{32}$/;
+/** Request ids are 24 random bytes in base64url: the wire format's. */
+export { READ_REQUEST_ID } from '../../protocol/index.js';

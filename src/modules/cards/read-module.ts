@@ -7,7 +7,7 @@ import type { HouseholdRegistry } from '../household/index.js';
 import { CardReadRequestSchema } from './entities/card-read-request.js';
 import { ReaderTerminalSchema } from './entities/reader-terminal.js';
 import { environmentMessages } from './environment-messages.js';
-import { environmentRouter, loadAgentDownloads } from './environment.js';
+import { agentDownloads, environmentRouter } from './environment.js';
 import { cardReadMessages } from './read-messages.js';
 import { CARD_READ_RETURN_PATH, cardReadRouter } from './read-routes.js';
 import { ReadChallenges } from './read-challenge.js';
@@ -38,7 +38,7 @@ export function createCardReadsModule(deps: {
     freshMs: deps.config.cardReadFreshMs,
   });
   const citizenRouter = cardReadRouter({ service, cardReads });
-  citizenRouter.use(environmentRouter({ cardReads, registry: deps.registry, downloads: loadAgentDownloads() }));
+  citizenRouter.use(environmentRouter({ cardReads, registry: deps.registry, downloads: agentDownloads({ publicOrigin: deps.config.publicOrigin }) }));
   const web: WebModule = {
     name: 'cards',
     citizenRouter,

@@ -7,7 +7,7 @@ import type { CardReadService } from './read-service.js';
 import { expectedIdNumberOf, type CardReadKeeper, type CardReads } from './read-session.js';
 
 /** The path the agent's page posts to; CSRF-exempt because the signed one-time challenge protects it. */
-export const CARD_READ_RETURN_PATH = /^\/card-reads\/[A-Za-z0-9_-]{32}$/;
+export { CARD_READ_RETURN_PATH } from '../../protocol/index.js';
 
 function refused(req: Request, res: Response, refusal: CardReadRefusal, returnTo?: string): void {
   render(req, res, 'cards/read-refused', { messageKey: refusalMessageKey(refusal), backTo: returnTo ?? '/' }, { status: refusal === 'other_session' ? 403 : 400 });

@@ -22,25 +22,28 @@ export interface BrowserBinding {
 }
 
 /**
- * Parses cookies into `req.cookies` and gives every browser a binding cookie, set in the response when absent.
+ * Parses cookies into `req.cookies` and gives every browser a binding cookie, set when a page first needs it.
  * It costs no database write, so an anonymous page view stores nothing. A new value (identity changed) makes
  * the challenges and CSRF tokens made for the old one stop working.
  */
 export function browserBinding(options: { secure: boolean }): BrowserBinding {
   const name = cookieName('nhi.bind', options.secure);
-  const set = (req: Request, res: Response) => {
-    req.browserBinding = randomBytes(32).toString('base64url');
-    (req.cookies as Record<string, string>)[name] = req.browserBinding;
-    res.cookie(name, req.browserBinding, { httpOnly: true, sameSite: 'lax', secure: options.secure, path: '/' });
+  const set = (req: Request, res: Response): string => {
+    const value = randomBytes(32).toString('base64url');
+    Object.defineProperty(req, 'browserBinding', { value, configurable: true, enumerable: true });
+    (req.cookies as Record<string, string>)[name] = value;
+    res.cookie(name, value, { httpOnly: true, sameSite: 'lax', secure: options.secure, path: '/' });
+    return value;
   };
   return {
     cookieName: name,
     middleware(req, res, next) {
       req.cookies = req.headers.cookie ? (parseCookie(req.headers.cookie) as Record<string, string>) : {};
       const value = (req.cookies as Record<string, string | undefined>)[name];
-      req.rotateBrowserBinding = () => set(req, res);
-      if (value && BINDING.test(value)) req.browserBinding = value;
-      else set(req, res);
+      req.rotateBrowserBinding = () => void set(req, res);
+      // Made on first use only: the agent's cross-site post back must not replace the browser's cookie.
+      if (value && BINDING.test(value)) Object.defineProperty(req, 'browserBinding', { value, configurable: true, enumerable: true });
+      else Object.defineProperty(req, 'browserBinding', { get: () => set(req, res), configurable: true, enumerable: true });
       next();
     },
   };
