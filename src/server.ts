@@ -8,8 +8,8 @@ try {
   const config = loadConfig();
   const services = await createServices(config);
   services.startBackground();
-  await serve(createApp(services), config.port, [{ stop: () => services.close() }], services.log);
-  services.log(`NHI card registration listening on port ${config.port} (${config.publicOrigin})`);
+  await serve(createApp(services), { port: config.port, host: config.host }, [{ stop: () => services.close() }], services.log);
+  services.log(`NHI card registration listening on ${config.host}:${config.port} (${config.publicOrigin})`);
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);

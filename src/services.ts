@@ -7,6 +7,7 @@ import { applyMigrations, createOrm, openDatabase, type Orm } from './platform/d
 import { I18n } from './platform/i18n/index.js';
 import { createMail, type Mailer, type MailWorker } from './platform/mail/index.js';
 import type { WebModule } from './platform/module.js';
+import { createRateLimits, type RateLimit, type RateLimitName } from './platform/http/index.js';
 import { createViews, type Views } from './platform/views/index.js';
 import { createCardReadsModule, createCardsModule, type CardReads, type ReaderTerminals } from './modules/cards/index.js';
 import { createCredentialsModule } from './modules/credentials/index.js';
@@ -42,6 +43,8 @@ export interface Services {
 
 export interface ServiceOverrides {
   clock?: Clock;
+  /** Other per-address limits (tests that show the limit without making hundreds of requests). */
+  rateLimits?: Partial<Record<RateLimitName, RateLimit>>;
   /** Skip applying migrations (tests apply them once to a template database). */
   skipMigrations?: boolean;
   log?: (msg: string) => void;
@@ -62,12 +65,13 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     }
     sessionPool = new pg.Pool({ connectionString: database.url, max: 5 });
     const audit = new AuditLog(clock);
+    const rateLimits = createRateLimits({ pool: sessionPool, limits: overrides.rateLimits });
     const mail = createMail({ config, orm, clock, audit, log });
     const intranet = createIntranetModule({ orm, clock });
     const household = createHouseholdModule({ orm });
     const cards = createCardsModule({ orm });
-    const cardReads = createCardReadsModule({ config, orm, clock, audit, registry: cards.registry, persons: household.registry });
-    const credentials = createCredentialsModule({ config, clock, announcements: intranet.announcements, cardReads: cardReads.cardReads });
+    const cardReads = createCardReadsModule({ config, orm, clock, audit, rateLimits, registry: cards.registry, persons: household.registry });
+    const credentials = createCredentialsModule({ config, clock, rateLimits, announcements: intranet.announcements, cardReads: cardReads.cardReads });
     const modules: WebModule[] = [credentials.web, cardReads.web, intranet.web, ...(mail.web ? [mail.web] : [])];
     const i18n = new I18n(...modules.flatMap((m) => (m.messages ? [m.messages] : [])));
     const views = createViews({ cache: config.env !== 'development' });

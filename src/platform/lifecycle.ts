@@ -9,9 +9,17 @@ export interface Stoppable {
  * Listens, and on SIGTERM/SIGINT shuts down in order: stop accepting, let requests in flight finish
  * (cut after `graceMs`), then stop the rest (`stops`, in order: companions, worker, pools, database).
  */
-export function serve(app: Express, port: number, stops: Stoppable[], log: (msg: string) => void, graceMs = 8000): Promise<Server> {
+export function serve(
+  app: Express,
+  at: number | { port: number; host?: string },
+  stops: Stoppable[],
+  log: (msg: string) => void,
+  graceMs = 8000,
+): Promise<Server> {
+  const { port, host } = typeof at === 'number' ? { port: at, host: undefined } : at;
   return new Promise((resolve, reject) => {
-    const server = app.listen(port);
+    // No host: every interface, as Node does; HOST narrows it (loopback by default outside production).
+    const server = host === undefined ? app.listen(port) : app.listen(port, host);
     server.once('error', reject);
     server.once('listening', () => {
       server.keepAliveTimeout = 5000;

@@ -5,7 +5,7 @@ import type { Express } from 'express';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ManualClock, type Clock } from '../../src/platform/clock.js';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type ServiceOverrides, type Services } from '../../src/services.js';
 import { createTestDatabase } from './db.js';
 
 export interface TestApp {
@@ -24,7 +24,7 @@ export const TAIPEI_NOON = '2026-03-02T04:00:00Z';
  * The real app on a database of its own, with a movable clock. `env` adds or overrides environment
  * variables exactly as an operator would set them.
  */
-export async function buildTestApp(options: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestApp> {
+export async function buildTestApp(options: { env?: Record<string, string>; clock?: Clock; rateLimits?: ServiceOverrides['rateLimits'] } = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'nhi-app-'));
   const clock = (options.clock as ManualClock | undefined) ?? new ManualClock(TAIPEI_NOON);
@@ -36,7 +36,7 @@ export async function buildTestApp(options: { env?: Record<string, string>; cloc
     ...(process.env.TEST_LOG ? { LOG_LEVEL: 'info' } : {}),
     ...options.env,
   });
-  const services = await createServices(config, { clock, skipMigrations: true });
+  const services = await createServices(config, { clock, skipMigrations: true, rateLimits: options.rateLimits });
   const app = createApp(services);
   return {
     app,

@@ -89,6 +89,71 @@ describe('local mailbox (development, SMTP_URL unset)', () => {
   });
 });
 
+describe('mailbox from another computer (not in INTRANET_ALLOW)', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await buildTestApp({ env: { TRUST_PROXY: 'loopback' } });
+    await queueConfirmation(t, 'mailbox:remote', 'remote-secret-token');
+    assert.equal((await t.services.mailWorker.runOnce()).sent, 1);
+  });
+  after(async () => t.close());
+
+  // supertest connects from 127.0.0.1, a trusted proxy: X-Forwarded-For names the client the app sees.
+  const from = (address: string) => ({ 'X-Forwarded-For': address });
+
+  test('a client outside the allowed networks gets 404 and never sees the mail', async () => {
+    const list = await request(t.app).get('/dev/mailbox').set(from('203.0.113.9'));
+    assert.equal(list.status, 404);
+    assert.ok(!list.text.includes('person@example.com'));
+    assert.ok(!list.text.includes('remote-secret-token'));
+
+    const [id] = readdirSync(join(t.dataDir, 'mailbox')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
+    const message = await request(t.app).get(`/dev/mailbox/${id}`).set(from('203.0.113.9'));
+    assert.equal(message.status, 404);
+    assert.ok(!message.text.includes('remote-secret-token'));
+    // The same message exists: from loopback its page shows the link.
+    const local = await request(t.app).get(`/dev/mailbox/${id}`);
+    assert.equal(local.status, 200);
+    assert.ok(local.text.includes('remote-secret-token'));
+  });
+
+  test('from loopback, IPv4, IPv6 or IPv4-mapped IPv6, it works', async () => {
+    for (const address of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) {
+      const list = await new BrowserAgent(t.app, from(address)).get('/dev/mailbox');
+      assert.equal(list.status, 200, address);
+      assert.ok(list.$('table.mailbox tbody tr').text().includes('person@example.com'), address);
+    }
+  });
+
+  test('an IPv4-mapped outside address is still outside', async () => {
+    assert.equal((await request(t.app).get('/dev/mailbox').set(from('::ffff:203.0.113.9'))).status, 404);
+  });
+
+  test('clearing from outside is refused even with a valid CSRF token, and leaves the mail', async () => {
+    const browser = new BrowserAgent(t.app);
+    await browser.get('/dev/mailbox');
+    const refused = await browser.submit({}, 'form.clear', from('203.0.113.9'));
+    assert.equal(refused.status, 404);
+    assert.equal((await new BrowserAgent(t.app).get('/dev/mailbox')).$('table.mailbox tbody tr').length, 1);
+  });
+
+  test('INTRANET_ALLOW widens it to the networks named', async () => {
+    const lan = await buildTestApp({ env: { TRUST_PROXY: 'loopback', INTRANET_ALLOW: '127.0.0.1/8,::1,203.0.113.0/24' } });
+    try {
+      assert.equal((await request(lan.app).get('/dev/mailbox').set(from('203.0.113.9'))).status, 200);
+      assert.equal((await request(lan.app).get('/dev/mailbox').set(from('198.51.100.7'))).status, 404);
+    } finally {
+      await lan.close();
+    }
+  });
+
+  test('other pages are not affected by the mailbox check', async () => {
+    assert.equal((await request(t.app).get('/healthz').set(from('203.0.113.9'))).status, 200);
+    const home = await request(t.app).get('/').set(from('203.0.113.9'));
+    assert.ok(home.status < 400, `home page answered ${home.status}`);
+  });
+});
+
 describe('mailbox routes elsewhere', () => {
   test('are 404 in production', async () => {
     const t = await buildTestApp({

@@ -19,6 +19,16 @@ test('development defaults follow INTERFACES.md', () => {
   assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.5' }).trustProxy, ['10.0.0.0/8', '192.168.1.5']);
 });
 
+test('the server listens on loopback in development and tests, on every interface in production, unless HOST says', () => {
+  const production = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), SMTP_URL: 'smtp://mail:25', ALLOW_EMBEDDED_DB: '1' };
+  assert.equal(loadConfig({}).host, '127.0.0.1');
+  assert.equal(loadConfig({ NODE_ENV: 'test' }).host, '127.0.0.1');
+  assert.equal(loadConfig(production).host, '0.0.0.0');
+  assert.equal(loadConfig({ HOST: '0.0.0.0' }).host, '0.0.0.0');
+  assert.equal(loadConfig({ ...production, HOST: '10.1.2.3' }).host, '10.1.2.3');
+  assert.equal(loadConfig({ HOST: '' }).host, '127.0.0.1', 'a blank HOST is unset');
+});
+
 test('production refuses development defaults and names each problem', () => {
   assert.throws(() => loadConfig({ NODE_ENV: 'production' }), (err: Error) => {
     assert.match(err.message, /SESSION_SECRET is required/);

@@ -2,6 +2,7 @@ import type { Config } from '../../config.js';
 import type { AuditLog } from '../../platform/audit/index.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/index.js';
+import type { RateLimits } from '../../platform/http/index.js';
 import type { WebModule } from '../../platform/module.js';
 import type { HouseholdRegistry } from '../household/index.js';
 import { CardReadRequestSchema } from './entities/card-read-request.js';
@@ -24,6 +25,7 @@ export function createCardReadsModule(deps: {
   orm: Orm;
   clock: Clock;
   audit: AuditLog;
+  rateLimits: RateLimits;
   registry: CardRegistry;
   persons: Pick<HouseholdRegistry, 'findPerson'>;
 }) {
@@ -37,7 +39,7 @@ export function createCardReadsModule(deps: {
     clock: deps.clock,
     freshMs: deps.config.cardReadFreshMs,
   });
-  const citizenRouter = cardReadRouter({ service, cardReads });
+  const citizenRouter = cardReadRouter({ service, cardReads, rateLimits: deps.rateLimits });
   citizenRouter.use(environmentRouter({ cardReads, registry: deps.registry, downloads: agentDownloads({ publicOrigin: deps.config.publicOrigin }) }));
   const web: WebModule = {
     name: 'cards',

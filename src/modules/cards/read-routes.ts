@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { clientAddress } from '../../platform/http/index.js';
+import { clientAddress, limitByAddress, type RateLimits } from '../../platform/http/index.js';
 import { render } from '../../platform/views/index.js';
 import { parseClearForm, parseReadAnswer, READ_REQUEST_ID } from './read-forms.js';
 import { refusalMessageKey, type CardReadRefusal } from './read-rules.js';
@@ -14,7 +14,7 @@ function refused(req: Request, res: Response, refusal: CardReadRefusal, returnTo
 }
 
 /** POST /card-reads/clear, POST /card-reads/:id (the agent's answer), GET /card-reads/:id/claim. */
-export function cardReadRouter(deps: { service: CardReadService; cardReads: CardReads & CardReadKeeper }): Router {
+export function cardReadRouter(deps: { service: CardReadService; cardReads: CardReads & CardReadKeeper; rateLimits: RateLimits }): Router {
   const router = Router();
 
   router.post('/card-reads/clear', async (req, res) => {
@@ -26,16 +26,16 @@ export function cardReadRouter(deps: { service: CardReadService; cardReads: Card
     render(req, res, 'cards/_card-panel', { panel });
   });
 
-  router.post('/card-reads/:id', async (req, res) => {
-    const { id } = req.params;
+  router.post('/card-reads/:id', limitByAddress(deps.rateLimits.cardReadAnswers), async (req, res) => {
+    const id = String(req.params.id);
     if (!READ_REQUEST_ID.test(id)) return refused(req, res, 'unknown_request');
     const result = await deps.service.receive(id, parseReadAnswer(req.body), clientAddress(req));
     if (result.kind === 'refused') return refused(req, res, result.refusal, result.returnTo);
     res.redirect(303, `/card-reads/${id}/claim`);
   });
 
-  router.get('/card-reads/:id/claim', async (req, res) => {
-    const { id } = req.params;
+  router.get('/card-reads/:id/claim', limitByAddress(deps.rateLimits.cardReadClaims), async (req, res) => {
+    const id = String(req.params.id);
     if (!READ_REQUEST_ID.test(id)) return refused(req, res, 'unknown_request');
     const result = await deps.service.claim(id, req.browserBinding, clientAddress(req));
     if (result.kind === 'refused') return refused(req, res, result.refusal, result.returnTo);

@@ -1,12 +1,13 @@
 import type { Config } from '../../config.js';
 import type { Clock } from '../../platform/clock.js';
+import type { RateLimits } from '../../platform/http/index.js';
 import type { WebModule } from '../../platform/module.js';
 import type { CardReads } from '../cards/index.js';
 import type { AnnouncementService } from '../intranet/index.js';
 import { homeRouter } from './routes.js';
 
 /** Login and the home page (the login page is the home page). */
-export function createCredentialsModule(deps: { config: Config; clock: Clock; announcements: AnnouncementService; cardReads: CardReads }) {
+export function createCredentialsModule(deps: { config: Config; clock: Clock; rateLimits: RateLimits; announcements: AnnouncementService; cardReads: CardReads }) {
   const { router, citizenRouter } = homeRouter(deps);
   const web: WebModule = { name: 'credentials', router, citizenRouter };
   return { web };

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config.js';
 import type { Clock } from '../../platform/clock.js';
-import { detectBrowser, isWithinServiceHours } from '../../platform/http/index.js';
+import { detectBrowser, isWithinServiceHours, limitByAddress, type RateLimits } from '../../platform/http/index.js';
 import type { Locale } from '../../platform/i18n/index.js';
 import { errorFor, parseForm } from '../../platform/forms/index.js';
 import { render } from '../../platform/views/index.js';
@@ -22,7 +22,7 @@ export const PLANNED_PAGES: Record<string, string> = {
   '/account/password': 'home.service.password',
 };
 
-type HomeDeps = { config: Config; clock: Clock; announcements: AnnouncementService; cardReads: CardReads };
+type HomeDeps = { config: Config; clock: Clock; rateLimits: RateLimits; announcements: AnnouncementService; cardReads: CardReads };
 
 export function homeRouter(deps: HomeDeps): { router: Router; citizenRouter: Router } {
   const router = Router();
@@ -49,7 +49,7 @@ export function homeRouter(deps: HomeDeps): { router: Router; citizenRouter: Rou
     render(req, res, 'credentials/announcements', { announcements }, { fragment: 'credentials/_announcements' });
   });
   // Password login arrives with the accounts work; until then the form checks its input and answers that it is not open yet.
-  citizenRouter.post('/login', async (req, res) => {
+  citizenRouter.post('/login', limitByAddress(deps.rateLimits.login), async (req, res) => {
     const form = parseForm(loginForm, req.body, res.locals.t);
     const errors = form.ok ? [] : [...form.errors];
     if (!deps.cardReads.verifiedCard(req, 'login')) errors.unshift({ field: 'card-panel-login', message: res.locals.t('login.error.noCard') });

@@ -57,7 +57,7 @@ export function createMail(deps: MailPlatformDeps): MailPlatform {
   const worker = mailer.createWorker(deps.worker);
   const web: WebModule | undefined =
     config.env !== 'production' && !config.smtpUrl
-      ? { name: 'dev-mailbox', router: mailboxRouter({ mailbox: localMailboxFor(config), mailer }) }
+      ? { name: 'dev-mailbox', router: mailboxRouter({ mailbox: localMailboxFor(config), mailer, allow: config.intranetAllow }) }
       : undefined;
   return {
     mailer,

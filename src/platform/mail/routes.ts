@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { addressList, onlyFrom } from '../http/index.js';
 import { render } from '../views/index.js';
 import type { LocalMailbox } from './mailbox.js';
 import type { Mailer } from './mailer.js';
@@ -16,9 +17,14 @@ export function textWithLinks(text: string): string {
 
 const notFound = Object.assign(new Error('not found'), { status: 404 });
 
-/** The development mailbox: GET /dev/mailbox, GET /dev/mailbox/:id, POST /dev/mailbox/clear. */
-export function mailboxRouter(deps: { mailbox: LocalMailbox; mailer: Mailer }): Router {
+/**
+ * The development mailbox: GET /dev/mailbox, GET /dev/mailbox/:id, POST /dev/mailbox/clear. Only clients in
+ * `allow` (INTRANET_ALLOW, loopback by default) reach it: a development server on a LAN must not show its mail.
+ */
+export function mailboxRouter(deps: { mailbox: LocalMailbox; mailer: Mailer; allow: readonly string[] }): Router {
   const router = Router();
+  // Scoped to the mailbox's paths: this router is mounted at the root and sees every request.
+  router.use('/dev/mailbox', onlyFrom(addressList(deps.allow)));
   router.get('/dev/mailbox', async (req, res) => {
     const [messages, inDoubt] = await Promise.all([deps.mailbox.list(), deps.mailer.listInDoubt()]);
     render(req, res, 'dev/mailbox', { messages, inDoubt });
