@@ -53,18 +53,20 @@ hello.get('/', (_req, res) => {
 const bare = await listen(hello);
 const site = await listen(createApp(services));
 try {
+  // Warm both up first (JIT, template cache, pools), so the first measured route does not pay for it.
+  for (const url of [`${bare.url}/`, `${site.url}/announcements`, `${site.url}/`]) await load(url, { duration: 2, connections: 20 });
   const base = await load(`${bare.url}/`, { duration: seconds, connections: 20 });
   const page = await load(`${site.url}/announcements`, { duration: seconds, connections: 20 });
   const newVisitor = await load(`${site.url}/`, { duration: seconds, connections: 20 });
-  // A returning visitor: the session (and its pending card-read request) already exists.
+  // A returning visitor brings the browser-binding and CSRF cookies of an earlier view (still no session).
   const first = await fetch(`${site.url}/`);
-  const cookie = (first.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const cookie = first.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
   const returning = await load(`${site.url}/`, { duration: seconds, connections: 20, cookie });
   const ratio = (r: LoadResult) => (r.requests.average / base.requests.average).toFixed(2);
   console.log(`bare Express hello:                 ${base.requests.average.toFixed(0)} req/s`);
   console.log(`announcements page:                 ${page.requests.average.toFixed(0)} req/s  ratio ${ratio(page)} (target ≥ 0.5)`);
   console.log(`home page, returning visitor:       ${returning.requests.average.toFixed(0)} req/s  ratio ${ratio(returning)}`);
-  console.log(`home page, new visitor (new session + card-read request): ${newVisitor.requests.average.toFixed(0)} req/s  ratio ${ratio(newVisitor)}`);
+  console.log(`home page, new visitor:             ${newVisitor.requests.average.toFixed(0)} req/s  ratio ${ratio(newVisitor)} (target ≥ 0.3)`);
 
   const rate = Math.max(10, Math.round(page.requests.average * 0.5));
   const held = await load(`${site.url}/announcements`, { duration: holdSeconds, connections: 20, overallRate: rate });
