@@ -1,8 +1,9 @@
 // Build-time assets, run after `npm install` and by `npm run build`:
 // - the pinned htmx 1.9 build copied from its npm package into public/js (never served from a CDN);
-// - the reader agent bundled into one file people download, with launchers and SHA-256 checksums.
+// - the reader agent bundled into one file people download, with its SHA-256 checksum. The launchers next to it
+//   carry the server's PUBLIC_ORIGIN, so the server renders them (src/modules/cards/downloads.ts), not the build.
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,19 +47,12 @@ await esbuild.build({
   logLevel: 'warning',
 });
 
-// Launchers: the person double-clicks one; it runs the agent with the server's origin allowed.
-const origin = process.env.PUBLIC_ORIGIN || 'http://localhost:3000';
-const launchers = {
-  'start-reader-agent-windows.cmd': `@echo off\r\nrem NHI reader agent: needs Node.js 20 or later (https://nodejs.org)\r\nnode "%~dp0${bundle}" --allow-origin ${origin} %*\r\npause\r\n`,
-  'start-reader-agent-macos.command': `#!/bin/sh\n# NHI reader agent: needs Node.js 20 or later\ncd "$(dirname "$0")" && exec node ./${bundle} --allow-origin ${origin} "$@"\n`,
-  'start-reader-agent-linux.sh': `#!/bin/sh\n# NHI reader agent: needs Node.js 20 or later and pcscd (apt install pcscd)\ncd "$(dirname "$0")" && exec node ./${bundle} --allow-origin ${origin} "$@"\n`,
-};
-for (const [name, text] of Object.entries(launchers)) {
-  writeFileSync(join(downloads, name), text);
-  if (!name.endsWith('.cmd')) chmodSync(join(downloads, name), 0o755);
+// Launchers of earlier builds had an origin baked in; none may linger under /public to be downloaded instead.
+for (const name of readdirSync(downloads)) {
+  if (name.startsWith('start-reader-agent-')) rmSync(join(downloads, name));
 }
 
-const files = [bundle, ...Object.keys(launchers)].map((name) => {
+const files = [bundle].map((name) => {
   const content = readFileSync(join(downloads, name));
   return { name, bytes: content.length, sha256: createHash('sha256').update(content).digest('hex') };
 });

@@ -2,13 +2,14 @@
  * `npm run registry:import -- <folder>`: imports persons.csv, cards.csv and enrollments.csv (whichever the
  * folder holds, in that order) into the database of DATABASE_URL or the embedded PostgreSQL of DATA_DIR.
  * Each file is all-or-nothing; the first bad row rejects its file and stops the import (exit code 1).
+ * A demo registry folder (written by registry:demo) is refused when NODE_ENV=production.
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config.js';
 import { entities } from '../entities.js';
 import { applyMigrations, createOrm, openDatabase } from '../platform/db/index.js';
-import { importRegistryFolder, registryFiles } from '../platform/registry-import/index.js';
+import { DemoRefusedError, importRegistryFolder, isDemoRegistry, refuseDemoInProduction, registryFiles } from '../modules/registry/index.js';
 
 const args = process.argv.slice(2).filter((a) => a !== '--');
 if (args.length !== 1 || args[0]!.startsWith('-')) {
@@ -19,6 +20,14 @@ const folder = resolve(args[0]!);
 if (!existsSync(folder) || !statSync(folder).isDirectory()) {
   console.error(`${folder} is not a folder`);
   process.exit(2);
+}
+try {
+  // Refused before the database is opened (importRegistryFolder checks again).
+  if (isDemoRegistry(folder)) refuseDemoInProduction();
+} catch (err) {
+  if (!(err instanceof DemoRefusedError)) throw err;
+  console.error(`${folder} is a demo registry: ${err.message}`);
+  process.exit(1);
 }
 
 const started = performance.now();

@@ -8,21 +8,25 @@ import { startAgent } from '../agent/index.js';
 import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { serve } from '../platform/lifecycle.js';
-import { importRegistryFolder, registryIsEmpty, writeDemoRegistry } from '../platform/registry-import/index.js';
+import { importRegistryFolder, isDemoRegistry, registryIsEmpty, writeDemoRegistry } from '../modules/registry/index.js';
 import { createServices } from '../services.js';
 
 const DEMO_PERSONS = 50;
 
 try {
+  // Before loadConfig, whose production checks would hide the real answer: not this command.
+  if (process.env.NODE_ENV === 'production') {
+    throw new Error('npm start is the demo and production refuses demo data (NODE_ENV=production); in production run `node dist/src/server.js`');
+  }
   const config = loadConfig();
-  if (config.env === 'production') throw new Error('npm start is the demo; in production run `node dist/src/server.js`');
   const services = await createServices(config);
   const log = services.log;
 
   const demoFolder = join(config.dataDir, 'demo-registry');
   if (await registryIsEmpty(services.databaseUrl)) {
-    if (!existsSync(join(demoFolder, 'persons.csv'))) {
-      await writeDemoRegistry({ out: demoFolder, persons: DEMO_PERSONS, seed: 'demo' });
+    // A folder without the marker predates per-installation demo keys: written again, with this DATA_DIR's secret.
+    if (!existsSync(join(demoFolder, 'persons.csv')) || !isDemoRegistry(demoFolder)) {
+      await writeDemoRegistry({ out: demoFolder, dataDir: config.dataDir, persons: DEMO_PERSONS, seed: 'demo' });
     }
     const result = await importRegistryFolder(services.databaseUrl, demoFolder, { log });
     if (result.rejected) throw new Error(`the demo registry was rejected: ${result.rejected.file}:${result.rejected.line}: ${result.rejected.reason}`);
@@ -37,7 +41,7 @@ try {
     log,
   });
   services.startBackground();
-  await serve(createApp(services), config.port, [{ stop: () => agent.close() }, { stop: () => services.close() }], log);
+  await serve(createApp(services), { port: config.port, host: config.host }, [{ stop: () => agent.close() }, { stop: () => services.close() }], log);
   log(`NHI card registration: ${config.publicOrigin}  (reader agent, simulated: ${agent.url})`);
   if (!config.smtpUrl) log(`mail goes to the local mailbox: ${config.publicOrigin}/dev/mailbox`);
 } catch (err) {

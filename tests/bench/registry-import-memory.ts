@@ -18,7 +18,8 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { entities } from '../../src/entities.js';
 import { applyMigrations, createOrm, openEmbeddedDatabase } from '../../src/platform/db/index.js';
-import { formatReport, importRegistryFolder } from '../../src/platform/registry-import/index.js';
+import { formatReport } from '../../src/platform/registry-import/index.js';
+import { importRegistryFolder } from '../../src/modules/registry/index.js';
 
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const MB = 1024 * 1024;
@@ -60,7 +61,7 @@ for (const n of sizes.length ? sizes : [100_000, 1_000_000]) {
     let t = performance.now();
     // Generated in a process of its own, so this process's memory is the import's alone.
     const gen = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/registry-demo.ts', '--persons', String(n), '--out', folder, '--seed', 'bench'],
-      { cwd: join(import.meta.dirname, '..', '..') });
+      { cwd: join(import.meta.dirname, '..', '..'), env: { ...process.env, DATA_DIR: work } });
     const genS = (performance.now() - t) / 1000;
     const size = statSync(join(folder, 'persons.csv')).size / MB;
     console.log(`N=${n}: generated in ${genS.toFixed(1)} s; persons.csv ${size.toFixed(0)} MB; ${gen.stdout.split('\n')[0]}`);

@@ -41,9 +41,8 @@ describe('card read in Chromium', () => {
       };
       await page.goto(`${live.origin}/`);
       if (javaScriptEnabled) {
-        // The status is polled from the agent by HTMX.
-        await page.locator('#card-panel-login .reader-status-live .agent-status').waitFor({ timeout: 10_000 });
-        assert.match((await page.locator('#card-panel-login .reader-status-live').textContent()) ?? '', /已插入健保卡/);
+        // The status is polled from the agent by public/js/reader-status.js.
+        await page.locator('#card-panel-login .reader-status-live').filter({ hasText: '已插入健保卡' }).waitFor({ timeout: 10_000 });
       }
       // The read is a top-level navigation to the agent, whose page posts back by itself where scripts run;
       // without scripts it waits for 繼續.
@@ -66,6 +65,10 @@ describe('card read in Chromium', () => {
       else await Promise.all([page.waitForNavigation({ url: `${live.origin}/` }), clear.click()]);
       await page.locator('#card-panel-login form.card-read-form').waitFor({ timeout: 10_000 }).catch(explain);
       assert.equal(await page.locator('#card-panel-login .card-holder-name').count(), 0);
+      // The panel HTMX swapped in polls the agent again.
+      if (javaScriptEnabled) {
+        await page.locator('#card-panel-login .reader-status-live').filter({ hasText: '伺服器連線正常' }).waitFor({ timeout: 10_000 });
+      }
       await context.close();
     });
   }

@@ -6,7 +6,7 @@ import { insertTestCard, type TestAgent } from '../helpers/card-reads.js';
 import { axeViolations, launchChromium, screenshot } from '../helpers/chromium.js';
 import { startLiveSite, type LiveSite } from '../helpers/site.js';
 
-// 系統設定須知 / 檢測健保卡認證 as a person sees it: the agent's connection shows live with JS (HTMX poll) and in
+// 系統設定須知 / 檢測健保卡認證 as a person sees it: the agent's connection shows live with JS (polled as JSON, written as text) and in
 // the framed status page without JS; a read and 驗證健保卡 work either way.
 describe('environment check page in Chromium', () => {
   let t: TestApp;
@@ -33,7 +33,7 @@ describe('environment check page in Chromium', () => {
       const page = await context.newPage();
       await page.goto(`${live.origin}/environment`);
       const status = javaScriptEnabled
-        ? page.locator('#card-panel-env-check .reader-status-live .agent-status')
+        ? page.locator('#card-panel-env-check .reader-status-live').filter({ hasText: '伺服器連線正常' })
         : page.frameLocator('#card-panel-env-check iframe.reader-status-frame').locator('.agent-status');
       await status.waitFor({ timeout: 10_000 });
       assert.match((await status.textContent()) ?? '', /伺服器連線正常/);

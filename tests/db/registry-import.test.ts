@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { entities } from '../../src/entities.js';
 import { createOrm, type Orm } from '../../src/platform/db/index.js';
-import { importRegistryFolder, writeDemoRegistry, type DemoRegistryResult } from '../../src/platform/registry-import/index.js';
+import { importRegistryFolder, writeDemoRegistry, type DemoRegistryResult } from '../../src/modules/registry/index.js';
 import { createHouseholdModule, TableHouseholdRegistry } from '../../src/modules/household/index.js';
 import { createCardsModule } from '../../src/modules/cards/index.js';
 import { createEmployersModule } from '../../src/modules/employers/index.js';
@@ -52,7 +52,7 @@ describe('registry import', () => {
     database = await createTestDatabase();
     pool = new pg.Pool({ connectionString: database.url, max: 2 });
     orm = await createOrm({ url: database.url, entities });
-    generated = await writeDemoRegistry({ out: demo, persons: 200, seed: 'db-test' });
+    generated = await writeDemoRegistry({ out: demo, dataDir: root, persons: 200, seed: 'db-test' });
   });
   after(async () => {
     await orm.close(true);

@@ -1,7 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../helpers/site.js';
@@ -99,6 +99,23 @@ describe('npm start (the demo)', () => {
     assert.match(again.output, /already enrolled/);
     const revoked = await run('src/cli/terminal.ts', ['revoke', '--id', id!]);
     assert.equal(revoked.code, 0, revoked.output);
+  });
+
+  test('with NODE_ENV=production it exits 1, saying it is the demo, and loads and writes no demo data', async () => {
+    const productionData = mkdtempSync(join(tmpdir(), 'nhi-start-production-'));
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', PORT: String(await freePort()), DATA_DIR: productionData };
+      delete env.DATABASE_URL;
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/start.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout!.on('data', (d) => (output += d));
+      child.stderr!.on('data', (d) => (output += d));
+      assert.equal(await exitOf(child), 1, output);
+      assert.match(output, /npm start is the demo and production refuses demo data/);
+      assert.deepEqual(readdirSync(productionData), [], 'no database, demo registry or demo secret');
+    } finally {
+      rmSync(productionData, { recursive: true, force: true });
+    }
   });
 
   function runImport(): Promise<{ code: number | null; output: string }> {

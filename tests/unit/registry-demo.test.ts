@@ -1,22 +1,25 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import iconv from 'iconv-lite';
 import { idNumberError, idNumberKind, sexOfIdNumber } from '../../src/modules/household/index.js';
-import { writeDemoRegistry, type DemoRegistryResult } from '../../src/platform/registry-import/index.js';
+import { DemoRefusedError, importRegistryFolder, writeDemoRegistry, type DemoRegistryResult } from '../../src/modules/registry/index.js';
 
 const read = (dir: string, file: string): Record<string, string>[] => parse(readFileSync(join(dir, file)), { columns: true });
 
 describe('demo registry generator', () => {
   const root = mkdtempSync(join(tmpdir(), 'nhi-demo-'));
   const dir = join(root, 'a');
+  /** The installation's DATA_DIR, holding its demo-secret. */
+  const dataDir = join(root, 'data');
   let result: DemoRegistryResult;
   before(async () => {
-    result = await writeDemoRegistry({ out: dir, persons: 300, seed: 'test' });
+    result = await writeDemoRegistry({ out: dir, dataDir, persons: 300, seed: 'test' });
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -79,11 +82,11 @@ describe('demo registry generator', () => {
     }
   });
 
-  test('the same seed gives the same files; another seed, other files', async () => {
+  test('in one installation the same seed gives the same files; another seed, other files', async () => {
     const again = join(root, 'b');
     const other = join(root, 'c');
-    await writeDemoRegistry({ out: again, persons: 300, seed: 'test' });
-    await writeDemoRegistry({ out: other, persons: 300, seed: 'other' });
+    await writeDemoRegistry({ out: again, dataDir, persons: 300, seed: 'test' });
+    await writeDemoRegistry({ out: other, dataDir, persons: 300, seed: 'other' });
     for (const file of ['persons.csv', 'cards.csv', 'enrollments.csv']) {
       assert.ok(readFileSync(join(dir, file)).equals(readFileSync(join(again, file))), file);
       assert.ok(!readFileSync(join(dir, file)).equals(readFileSync(join(other, file))), file);
@@ -92,9 +95,69 @@ describe('demo registry generator', () => {
 
   test('large data sets get simulated-card files for the first 50 cards only', async () => {
     const large = join(root, 'd');
-    const r = await writeDemoRegistry({ out: large, persons: 80, seed: 'test', allCardFilesUpTo: 10 });
+    const r = await writeDemoRegistry({ out: large, dataDir, persons: 80, seed: 'test', allCardFilesUpTo: 10 });
     assert.equal(r.cardFiles, 50);
     assert.equal(readdirSync(join(large, 'cards')).length, 50);
     assert.ok(r.cardFilesSkipped >= 30);
   });
+
+  test('another installation with the same seed gets the same persons and card numbers but other card keys', async () => {
+    const otherInstall = join(root, 'e');
+    await writeDemoRegistry({ out: join(otherInstall, 'demo-registry'), dataDir: otherInstall, persons: 300, seed: 'test' });
+    assert.ok(readFileSync(join(dir, 'persons.csv')).equals(readFileSync(join(otherInstall, 'demo-registry', 'persons.csv'))));
+    const mine = read(dir, 'cards.csv');
+    const theirs = read(join(otherInstall, 'demo-registry'), 'cards.csv');
+    assert.deepEqual(theirs.map((c) => [c.card_number, c.id_number, c.issued_on, c.status]), mine.map((c) => [c.card_number, c.id_number, c.issued_on, c.status]));
+    const keys = (cards: Record<string, string>[]) => cards.filter((c) => c.public_key).map((c) => c.public_key);
+    assert.ok(keys(mine).length >= 300);
+    assert.deepEqual(keys(theirs).filter((k) => keys(mine).includes(k)), [], 'no public key is shared between the installations');
+  });
+
+  test('the demo secret is 32 random bytes in DATA_DIR/demo-secret, readable by its owner only, and kept', async () => {
+    const secretFile = join(dataDir, 'demo-secret');
+    assert.equal(Buffer.from(readFileSync(secretFile, 'utf8').trim(), 'base64url').length, 32);
+    if (process.platform !== 'win32') assert.equal(statSync(secretFile).mode & 0o777, 0o600);
+    assert.notEqual(readFileSync(secretFile, 'utf8'), readFileSync(join(root, 'e', 'demo-secret'), 'utf8'));
+    const before = readFileSync(secretFile, 'utf8');
+    await writeDemoRegistry({ out: join(root, 'f'), dataDir, persons: 5, seed: 'test' });
+    assert.equal(readFileSync(secretFile, 'utf8'), before);
+  });
+
+  test('with NODE_ENV=production the generator and the import refuse demo data, and write nothing', async () => {
+    const out = join(root, 'production');
+    const saved = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      await assert.rejects(writeDemoRegistry({ out, dataDir: join(root, 'production-data'), persons: 5 }), DemoRefusedError);
+      // Refused before any connection: the address is never used.
+      await assert.rejects(importRegistryFolder('postgres://nobody@127.0.0.1:1/none', dir), DemoRefusedError);
+    } finally {
+      process.env.NODE_ENV = saved;
+    }
+    assert.equal(existsSync(out), false);
+    assert.equal(existsSync(join(root, 'production-data')), false, 'no demo secret is created');
+  });
+
+  test('with NODE_ENV=production `npm run registry:demo` and `npm run registry:import` of a demo folder exit 1, saying why', async () => {
+    const productionData = join(root, 'production-cli');
+    const demo = await cli('src/cli/registry-demo.ts', ['--out', join(productionData, 'out')], productionData);
+    assert.equal(demo.code, 1, demo.output);
+    assert.match(demo.output, /demo data is never generated or loaded in production/);
+    assert.equal(existsSync(productionData), false);
+
+    const imported = await cli('src/cli/registry-import.ts', [dir], productionData);
+    assert.equal(imported.code, 1, imported.output);
+    assert.match(imported.output, /is a demo registry: demo data is never generated or loaded in production/);
+  });
 });
+
+async function cli(script: string, args: string[], dataDir: string): Promise<{ code: number | null; output: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', DATA_DIR: dataDir };
+  delete env.DATABASE_URL;
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: join(import.meta.dirname, '..', '..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, output };
+}

@@ -49,6 +49,11 @@ export interface FileReport {
   phases: { copy: number; keys: number; references: number; merge: number };
 }
 
+/** One line of the import log for a file. */
+export function formatReport(r: FileReport): string {
+  return `${r.file}: ${r.read} rows read, ${r.inserted} inserted, ${r.updated} updated, ${r.unchanged} unchanged (${(r.ms / 1000).toFixed(2)} s)`;
+}
+
 /** A bad row: the file is rejected whole. `line` counts the header as line 1. */
 export class RejectedRow extends Error {
   constructor(readonly line: number, readonly reason: string) {

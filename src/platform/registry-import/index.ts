@@ -1,4 +1,3 @@
-export { importRegistryFile, headerError, RejectedRow, type FileReport, type RegistryFileSpec, type RegistryColumn, type RowCheck } from './engine.js';
-export { importRegistryFolder, registryIsEmpty, registryFiles, formatReport, type FolderImportResult, type FolderImportOptions } from './folder.js';
+// The generic import engine only: which files a registry folder holds is the registry module's business.
+export { importRegistryFile, headerError, formatReport, RejectedRow, type FileReport, type RegistryFileSpec, type RegistryColumn, type RowCheck } from './engine.js';
 export { isoDateError, textError, taipeiDate, EARLIEST_DATE } from './fields.js';
-export { writeDemoRegistry, type DemoRegistryOptions, type DemoRegistryResult } from './demo.js';

@@ -3,9 +3,10 @@
  * enrollments.csv in the import format, and simulated-card JSON files for the reader agent.
  *
  * Every value is a function of (seed, person index), so the files are written in streaming passes with
- * constant memory whatever the number of persons, and the same seed always gives the same files.
+ * constant memory whatever the number of persons, and the same seed always gives the same persons. Card keys
+ * also depend on the installation's secret ($DATA_DIR/demo-secret): the source code alone signs for no one.
  */
-import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,12 +14,16 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import iconv from 'iconv-lite';
-import { idCheckDigit, type PersonRecord } from '../../modules/household/index.js';
-import { dataFilesDir } from '../paths.js';
+import { dataFilesDir } from '../../platform/paths.js';
+import { idCheckDigit, type PersonRecord } from '../household/index.js';
+import { DEMO_MARKER_FILE, refuseDemoInProduction } from './guard.js';
+import { demoSecret } from './secret.js';
 
 export interface DemoRegistryOptions {
   /** Folder to write (created if missing). */
   out: string;
+  /** The installation's data folder (DATA_DIR): its demo secret, created if missing, makes the card keys. */
+  dataDir: string;
   persons?: number;
   seed?: string;
   /** Simulated-card JSON files: one per card when there are at most this many persons, else only the first 50. */
@@ -102,7 +107,7 @@ class DemoData {
   private readonly base: number;
   private readonly idOffset: number;
 
-  constructor(private readonly seed: string, private readonly villages: string[]) {
+  constructor(private readonly seed: string, private readonly secret: Buffer, private readonly villages: string[]) {
     const h = createHash('sha256').update(seed).digest();
     this.base = h.readUInt32BE(0);
     this.idOffset = h.readUInt32BE(4) % ID_SPACE;
@@ -151,7 +156,7 @@ class DemoData {
     const r = generator(mix(this.base, i, 0x2468ace));
     const firstIssue = person.birthDate > '2004-01-01' ? person.birthDate : '2004-01-01';
     const issuedOn = dateBetween(r, firstIssue, '2025-06-30');
-    const keySeed = (n: string) => createHash('sha256').update(`${this.seed}|card|${n}`).digest();
+    const keySeed = (n: string) => createHmac('sha256', this.secret).update(`${this.seed}|card|${n}`).digest();
     const valid = pad(10_000_000 + i, 12);
     const cards: DemoCard[] = [{ cardNumber: valid, issuedOn, status: 'valid', keySeed: keySeed(valid) }];
     if ((i === 3 || r() < 0.03) && issuedOn > firstIssue) {
@@ -219,13 +224,18 @@ async function readVillageCodes(): Promise<string[]> {
   return codes;
 }
 
-/** Writes the demo registry into `options.out`. */
+/** Writes the demo registry into `options.out`. Refuses in production (DemoRefusedError). */
 export async function writeDemoRegistry(options: DemoRegistryOptions): Promise<DemoRegistryResult> {
+  refuseDemoInProduction();
   const n = options.persons ?? 20;
   if (!Number.isInteger(n) || n < 1 || n > ID_SPACE) throw new Error(`persons must be a whole number from 1 to ${ID_SPACE}`);
-  const data = new DemoData(options.seed ?? DEFAULT_SEED, await readVillageCodes());
+  const seed = options.seed ?? DEFAULT_SEED;
+  const data = new DemoData(seed, demoSecret(options.dataDir), await readVillageCodes());
   const cardFileLimit = n <= (options.allCardFilesUpTo ?? 1000) ? Infinity : CARD_FILES_WHEN_LARGE;
   mkdirSync(join(options.out, 'cards'), { recursive: true });
+  // First, so that even a half-written folder is marked: the import refuses marked folders in production.
+  const marker = { demo: true, seed, persons: n, note: 'synthetic data from npm run registry:demo; its card keys derive from the demo-secret of the DATA_DIR that wrote it' };
+  await writeFile(join(options.out, DEMO_MARKER_FILE), `${JSON.stringify(marker, null, 2)}\n`);
   const result: DemoRegistryResult = { persons: n, cards: 0, voidCards: 0, enrollments: 0, cardFiles: 0, cardFilesSkipped: 0 };
 
   await writeLines(join(options.out, 'persons.csv'), (function* () {

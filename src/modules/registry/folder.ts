@@ -5,11 +5,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { personsFile } from '../../modules/household/index.js';
-import { cardsFile } from '../../modules/cards/index.js';
-import { enrollmentsFile } from '../../modules/employers/index.js';
-import { importRegistryFile, RejectedRow, type FileReport, type RegistryFileSpec } from './engine.js';
-import { taipeiDate } from './fields.js';
+import { importRegistryFile, formatReport, RejectedRow, taipeiDate, type FileReport, type RegistryFileSpec } from '../../platform/registry-import/index.js';
+import { personsFile } from '../household/index.js';
+import { cardsFile } from '../cards/index.js';
+import { enrollmentsFile } from '../employers/index.js';
+import { isDemoRegistry, refuseDemoInProduction } from './guard.js';
 
 export const registryFiles: readonly RegistryFileSpec[] = [personsFile, cardsFile, enrollmentsFile];
 
@@ -26,10 +26,6 @@ export interface FolderImportOptions {
   log?: (message: string) => void;
 }
 
-export function formatReport(r: FileReport): string {
-  return `${r.file}: ${r.read} rows read, ${r.inserted} inserted, ${r.updated} updated, ${r.unchanged} unchanged (${(r.ms / 1000).toFixed(2)} s)`;
-}
-
 /** True when no person has been imported yet (the demo start loads its registry then). */
 export async function registryIsEmpty(databaseUrl: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'registry-import' });
@@ -42,8 +38,13 @@ export async function registryIsEmpty(databaseUrl: string): Promise<boolean> {
   }
 }
 
-/** Imports whichever registry files `folder` holds. Throws on database errors and when it holds none. */
+/**
+ * Imports whichever registry files `folder` holds. Throws on database errors, when it holds none, and for a
+ * demo registry in production.
+ */
 export async function importRegistryFolder(databaseUrl: string, folder: string, options: FolderImportOptions = {}): Promise<FolderImportResult> {
+  // Demo card keys are known to whoever holds the demo secret: never trust them in production.
+  if (isDemoRegistry(folder)) refuseDemoInProduction();
   const log = options.log ?? (() => {});
   const today = taipeiDate(options.now ?? new Date());
   const present = registryFiles.filter((spec) => existsSync(join(folder, spec.file)));
