@@ -135,13 +135,18 @@ describe('card reads', () => {
     // 清除 with HTMX: only the fresh panel comes back. The claim gives the session a new id and the browser a new binding.
     const sessionBefore = browser.cookies()['nhi.sid'];
     const bindingBefore = browser.cookies()['nhi.bind'];
+    const tokenBefore = afterClear.$('#card-panel-login form.card-clear-form input[name=_csrf], form.login-form input[name=_csrf]').first().val() as string;
     assert.ok(sessionBefore);
+    assert.ok(tokenBefore);
     const again = await readAndClaim(browser, card);
     assert.ok(browser.cookies()['nhi.sid']);
     assert.notEqual(browser.cookies()['nhi.sid'], sessionBefore, 'a new session id at the claim');
     assert.notEqual(browser.cookies()['nhi.bind'], bindingBefore, 'a new binding at the claim');
-    assert.equal(holder(again), '陳美玲');
     const token = again.$('#card-panel-login form.card-clear-form input[name=_csrf]').val() as string;
+    assert.notEqual(token, tokenBefore, 'a new CSRF token with the new identity');
+    const stale = await browser.agent.post('/card-reads/clear').type('form').send({ _csrf: tokenBefore, purpose: 'login', return: '/' });
+    assert.equal(stale.status, 403, 'the token of before the claim no longer works');
+    assert.equal(holder(again), '陳美玲');
     const fragment = await browser.agent
       .post('/card-reads/clear')
       .set({ 'HX-Request': 'true', 'X-CSRF-Token': token })
