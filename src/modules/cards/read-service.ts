@@ -21,7 +21,7 @@ import {
   type CardReadPurpose,
   type CardReadRefusal,
 } from './read-rules.js';
-import type { CardRegistry } from './registry.js';
+import type { CardRecord, CardRegistry } from './registry.js';
 import type { ReaderTerminals } from './terminals.js';
 
 /** A claimed card as a flow's session keeps it. */
@@ -153,8 +153,11 @@ export class CardReadService {
     // An unknown card, an unknown or refused terminal and a bad signature answer alike: no card-number oracle.
     let publicKey: string | null;
     let unknownSigner: string | undefined;
+    // The signing card's record, fetched once: its key here, its status and data below.
+    let signingCard: CardRecord | null = null;
     if (signer.kind === 'card') {
-      publicKey = (await this.deps.cards.findByNumber(signer.cardNumber))?.publicKey ?? null;
+      signingCard = await this.deps.cards.findByNumber(signer.cardNumber);
+      publicKey = signingCard?.publicKey ?? null;
       if (!publicKey) unknownSigner = 'unknown_card';
     } else {
       publicKey = await this.deps.terminals.activeKey(signer.terminalId);
@@ -174,7 +177,7 @@ export class CardReadService {
     const nowS = Math.floor(now.getTime() / 1000);
     if (payload.iat > nowS + IAT_FUTURE_S || payload.iat < nowS - IAT_PAST_S) return fail('expired');
     if (signer.kind === 'card' && signer.cardNumber !== payload.card.number) return fail('card_mismatch');
-    const mismatch = await this.registryMismatch(payload.card);
+    const mismatch = await this.registryMismatch(payload.card, signingCard ?? (await this.deps.cards.findByNumber(payload.card.number)));
     if (mismatch) return fail(mismatch);
     return {
       card: { cardNumber: payload.card.number, idNumber: payload.card.idNumber, name: payload.card.name },
@@ -183,8 +186,7 @@ export class CardReadService {
   }
 
   /** The card must exist, be valid, and say what the card and household registries say. */
-  private async registryMismatch(card: AssertionPayload['card']): Promise<CardReadFailure | undefined> {
-    const record = await this.deps.cards.findByNumber(card.number);
+  private async registryMismatch(card: AssertionPayload['card'], record: CardRecord | null): Promise<CardReadFailure | undefined> {
     if (!record) return 'unknown_card';
     if (record.status !== 'valid') return 'void_card';
     if (record.idNumber !== card.idNumber || record.issuedOn !== card.issuedOn) return 'card_mismatch';
