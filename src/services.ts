@@ -1,18 +1,44 @@
 import pg from 'pg';
 import type { Config } from './config.js';
-import { entities } from './entities.js';
-import { AuditLog } from './platform/audit/index.js';
+import { AuditEventSchema, AuditLog } from './platform/audit/index.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { applyMigrations, createOrm, openDatabase, type Orm } from './platform/db/index.js';
-import { I18n } from './platform/i18n/index.js';
-import { createMail, type Mailer, type MailWorker } from './platform/mail/index.js';
-import type { WebModule } from './platform/module.js';
+import { I18n, LOCALES } from './platform/i18n/index.js';
+import { createMail, mailEntities, type Mailer, type MailTransport, type MailWorker } from './platform/mail/index.js';
+import type { ModuleDefinition, PlatformDeps, WebModule } from './platform/module.js';
 import { createRateLimits, type RateLimit, type RateLimitName } from './platform/http/index.js';
 import { createViews, type Views } from './platform/views/index.js';
-import { createCardReadsModule, createCardsModule, type CardReads, type ReaderTerminals } from './modules/cards/index.js';
-import { createCredentialsModule } from './modules/credentials/index.js';
-import { createHouseholdModule } from './modules/household/index.js';
-import { createIntranetModule } from './modules/intranet/index.js';
+import { cardsModule, isCardReadPurpose, type CardReads, type ReaderTerminals } from './modules/cards/index.js';
+import { credentialsModule } from './modules/credentials/index.js';
+import { employersModule } from './modules/employers/index.js';
+import { householdModule } from './modules/household/index.js';
+import { intranetModule } from './modules/intranet/index.js';
+
+/**
+ * Every module, in the order they are built: a module comes after the modules whose API it uses.
+ * Adding a module is one folder (its index.ts exports a ModuleDefinition) and one line here.
+ */
+export const MODULES = [intranetModule, householdModule, cardsModule, employersModule, credentialsModule] as const;
+
+type Definition = (typeof MODULES)[number];
+/** Each module's public API, by module name (what create() returned as `api`). */
+export type ModuleApis = { [D in Definition as D['name']]: ReturnType<D['create']>['api'] };
+/** What a module may be given instead of its default implementation (its create() takes `override`). */
+export type ModuleOverrides = {
+  [D in Definition as D['name']]?: Parameters<D['create']>[0] extends { override?: infer O } ? O : never;
+};
+/** The deps every module's create() is given; a module's own Deps type must be satisfied by it (checked below). */
+type ModuleDeps = PlatformDeps & { modules: ModuleApis; override?: never };
+type Unsatisfied<D> = D extends Definition ? (ModuleDeps extends Parameters<D['create']>[0] ? never : D['name']) : never;
+// Fails to compile, naming the module, when a module needs something the composition root does not provide.
+const _everyModuleIsSatisfied: [Unsatisfied<Definition>] extends [never] ? true : Unsatisfied<Definition> = true;
+void _everyModuleIsSatisfied;
+
+/** Registration's mails (subjects in the platform catalogue), until a registration module declares them. */
+const REGISTRATION_MAIL_TEMPLATES = ['registration-confirmation', 'registration-complete', 'password-reset', 'deletion-confirmation', 'deletion-notice'];
+
+/** Every entity the ORM maps: the platform's and each module's. Reading it instantiates nothing. */
+export const entities = [AuditEventSchema, ...mailEntities, ...MODULES.flatMap((m) => m.entities ?? [])];
 
 export interface Services {
   config: Config;
@@ -30,6 +56,8 @@ export interface Services {
   /** Delivers the outbox; startBackground() starts it, tests may call runOnce(). */
   mailWorker: MailWorker;
   modules: WebModule[];
+  /** Each module's public API, by name. */
+  api: ModuleApis;
   /** The card panel API (card reads bound to the session). */
   cardReads: CardReads;
   /** Counter PCs enrolled to sign card reads. */
@@ -48,6 +76,10 @@ export interface ServiceOverrides {
   /** Skip applying migrations (tests apply them once to a template database). */
   skipMigrations?: boolean;
   log?: (msg: string) => void;
+  /** Replaces the transport SMTP_URL chooses (a test wrapping or capturing it). */
+  mailTransport?: MailTransport;
+  /** Replacements for modules' default implementations, e.g. `household`: another HouseholdRegistry. */
+  modules?: ModuleOverrides;
 }
 
 /** The composition root: builds every shared service and every module once. */
@@ -66,14 +98,26 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     sessionPool = new pg.Pool({ connectionString: database.url, max: 5 });
     const audit = new AuditLog(clock);
     const rateLimits = createRateLimits({ pool: sessionPool, limits: overrides.rateLimits });
-    const mail = createMail({ config, orm, clock, audit, log });
-    const intranet = createIntranetModule({ orm, clock });
-    const household = createHouseholdModule({ orm });
-    const cards = createCardsModule({ orm });
-    const cardReads = createCardReadsModule({ config, orm, clock, audit, rateLimits, registry: cards.registry, persons: household.registry });
-    const credentials = createCredentialsModule({ config, clock, rateLimits, announcements: intranet.announcements, cardReads: cardReads.cardReads });
-    const modules: WebModule[] = [credentials.web, cardReads.web, intranet.web, ...(mail.web ? [mail.web] : [])];
-    const i18n = new I18n(...modules.flatMap((m) => (m.messages ? [m.messages] : [])));
+    for (const m of MODULES) {
+      for (const purpose of m.cardReadPurposes ?? []) if (!isCardReadPurpose(purpose)) throw new Error(`module ${m.name}: card-read purpose "${purpose}" is not in CARD_READ_PURPOSES`);
+    }
+    const i18n = new I18n(...MODULES.flatMap((m) => (m.messages ? [m.messages] : [])));
+    const mailTemplates = [...REGISTRATION_MAIL_TEMPLATES, ...MODULES.flatMap((m) => m.mailTemplates ?? [])];
+    for (const template of mailTemplates) {
+      for (const locale of LOCALES) if (!i18n.has(locale, `mail.${template}.subject`)) throw new Error(`mail template ${template} has no ${locale} subject`);
+    }
+    const mail = createMail({ config, orm, clock, audit, log, transport: overrides.mailTransport, templates: mailTemplates, i18n });
+    const platform: PlatformDeps = { config, orm, clock, audit, rateLimits, mail: mail.mailer, log };
+    // Built in list order; each module sees the APIs of those before it.
+    const api = {} as ModuleApis;
+    const modules: WebModule[] = [];
+    for (const definition of MODULES as readonly ModuleDefinition<keyof ModuleApis, PlatformDeps & { modules: ModuleApis; override?: unknown }, unknown>[]) {
+      const override = overrides.modules?.[definition.name];
+      const built = definition.create({ ...platform, modules: api, ...(override !== undefined ? { override } : {}) });
+      (api as Record<string, unknown>)[definition.name] = built.api;
+      modules.push({ ...built.web, name: definition.name, messages: definition.messages });
+    }
+    if (mail.web) modules.push(mail.web);
     const views = createViews({ cache: config.env !== 'development' });
 
     const background: { stop(): Promise<void> }[] = [{ stop: () => mail.close() }];
@@ -91,8 +135,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       mail: mail.mailer,
       mailWorker: mail.worker,
       modules,
-      cardReads: cardReads.cardReads,
-      readerTerminals: cardReads.terminals,
+      api,
+      cardReads: api.cards.cardReads,
+      readerTerminals: api.cards.terminals,
       log,
       startBackground() {
         mail.worker.start();

@@ -1,7 +1,14 @@
+import type { EntitySchema } from '@mikro-orm/postgresql';
 import type { Router } from 'express';
+import type { Config } from '../config.js';
+import type { AuditLog } from './audit/index.js';
+import type { Clock } from './clock.js';
+import type { Orm } from './db/index.js';
+import type { RateLimits } from './http/index.js';
 import type { Messages } from './i18n/index.js';
+import type { Mailer } from './mail/mailer.js';
 
-/** What a domain module contributes to the web app. */
+/** What a module contributes to the web app (app.ts mounts these). */
 export interface WebModule {
   name: string;
   /** Routes open at all hours (intranet, development tools). */
@@ -11,4 +18,41 @@ export interface WebModule {
   messages?: Messages;
   /** Paths that are protected by other means than the CSRF token (see READER-AGENT.md, the card-read return). */
   csrfExempt?: RegExp[];
+}
+
+/** The shared services every module may use; built by the composition root before any module. */
+export interface PlatformDeps {
+  config: Config;
+  orm: Orm;
+  clock: Clock;
+  audit: AuditLog;
+  rateLimits: RateLimits;
+  /** Queues e-mail in the caller's transaction (the outbox). */
+  mail: Mailer;
+  log: (msg: string) => void;
+}
+
+/** The routes and CSRF exemptions a module's create() returns. */
+export type WebParts = Omit<WebModule, 'name' | 'messages'>;
+
+/**
+ * A module's one definition, exported from its index.ts: the static parts (read without a database: entities
+ * for migrations, catalogue, mail templates, card-read purposes) and create(), which builds its web parts and
+ * the API other modules may use. `Deps` is PlatformDeps plus the APIs of the modules it needs, by name.
+ */
+export interface ModuleDefinition<Name extends string = string, Deps = never, Api = unknown> {
+  name: Name;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- MikroORM's own entity list type
+  entities?: readonly EntitySchema<any, any>[];
+  messages?: Messages;
+  /** Mail templates it sends (views/mail/<name>.<locale>.text.eta; subject `mail.<name>.subject` in its messages). */
+  mailTemplates?: readonly string[];
+  /** The card-read purposes its flows ask for. */
+  cardReadPurposes?: readonly string[];
+  create(deps: Deps): { web?: WebParts; api: Api };
+}
+
+/** Keeps the literal name and the Deps/Api types of a definition (so the composition root can name them). */
+export function defineModule<const Name extends string, Deps, Api>(definition: ModuleDefinition<Name, Deps, Api>): ModuleDefinition<Name, Deps, Api> {
+  return definition;
 }

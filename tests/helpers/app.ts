@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import type { Express } from 'express';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -24,7 +25,16 @@ export const TAIPEI_NOON = '2026-03-02T04:00:00Z';
  * The real app on a database of its own, with a movable clock. `env` adds or overrides environment
  * variables exactly as an operator would set them.
  */
-export async function buildTestApp(options: { env?: Record<string, string>; clock?: Clock; rateLimits?: ServiceOverrides['rateLimits'] } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  clock?: Clock;
+  rateLimits?: ServiceOverrides['rateLimits'];
+  /** Replacements for modules' default implementations (e.g. another household registry). */
+  modules?: ServiceOverrides['modules'];
+  mailTransport?: ServiceOverrides['mailTransport'];
+}
+
+export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'nhi-app-'));
   const clock = (options.clock as ManualClock | undefined) ?? new ManualClock(TAIPEI_NOON);
@@ -36,7 +46,13 @@ export async function buildTestApp(options: { env?: Record<string, string>; cloc
     ...(process.env.TEST_LOG ? { LOG_LEVEL: 'info' } : {}),
     ...options.env,
   });
-  const services = await createServices(config, { clock, skipMigrations: true, rateLimits: options.rateLimits });
+  const services = await createServices(config, {
+    clock,
+    skipMigrations: true,
+    rateLimits: options.rateLimits,
+    modules: options.modules,
+    mailTransport: options.mailTransport,
+  });
   const app = createApp(services);
   return {
     app,
@@ -50,4 +66,25 @@ export async function buildTestApp(options: { env?: Record<string, string>; cloc
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Builds the app before the tests of the enclosing describe (or file) and closes it after them. The returned
+ * object stands for the app once built: `t.app`, `t.services`, `t.clock` work inside tests and hooks.
+ */
+export function useTestApp(options: TestAppOptions = {}): TestApp {
+  let built: TestApp | undefined;
+  before(async () => {
+    built = await buildTestApp(options);
+  });
+  after(async () => {
+    await built?.close();
+    built = undefined;
+  });
+  return new Proxy({} as TestApp, {
+    get(_, key) {
+      if (!built) throw new Error(`the test app is not built yet (read t.${String(key)} inside a test or hook)`);
+      return built[key as keyof TestApp];
+    },
+  });
 }

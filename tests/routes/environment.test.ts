@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import request from 'supertest';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp, type TestApp } from '../helpers/app.js';
 import { startAppWithAgent, type AppWithAgent } from '../helpers/site.js';
 import { BrowserAgent } from '../helpers/browser-agent.js';
 import { insertTestCard, postBack, readAtAgent, readFormOf, type TestAgent } from '../helpers/card-reads.js';
@@ -91,11 +91,7 @@ describe('environment check page (系統設定須知 / 檢測健保卡認證)', 
 
 describe('reader agent launchers for the real site (PUBLIC_ORIGIN)', () => {
   const ORIGIN = 'https://register.example.tw';
-  let t: TestApp;
-  before(async () => {
-    t = await buildTestApp({ env: { PUBLIC_ORIGIN: ORIGIN } });
-  });
-  after(async () => t?.close());
+  const t = useTestApp({ env: { PUBLIC_ORIGIN: ORIGIN } });
 
   test('each launcher allows exactly PUBLIC_ORIGIN, never localhost, and runs the bundle listed next to it', async () => {
     const page = await new BrowserAgent(t.app).get('/environment');

@@ -1,20 +1,16 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { BrowserAgent } from '../helpers/browser-agent.js';
 
 // What anyone on the internet can make the front door do without a card.
 describe('the front door', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await buildTestApp({
-      env: { TRUST_PROXY: 'loopback' },
-      rateLimits: { cardReadAnswers: { points: 3, durationSeconds: 60 }, cardReadClaims: { points: 3, durationSeconds: 60 }, login: { points: 3, durationSeconds: 60 } },
-    });
+  const t = useTestApp({
+    env: { TRUST_PROXY: 'loopback' },
+    rateLimits: { cardReadAnswers: { points: 3, durationSeconds: 60 }, cardReadClaims: { points: 3, durationSeconds: 60 }, login: { points: 3, durationSeconds: 60 } },
   });
-  after(async () => t?.close());
 
   const count = async (table: string) => Number((await t.services.orm.em.fork().getConnection().execute(`select count(*) as n from ${table}`))[0].n);
 

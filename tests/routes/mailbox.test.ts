@@ -1,9 +1,9 @@
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { buildTestApp, useTestApp, type TestApp } from '../helpers/app.js';
 import { BrowserAgent } from '../helpers/browser-agent.js';
 
 async function queueConfirmation(t: TestApp, key: string, token: string): Promise<void> {
@@ -19,11 +19,7 @@ async function queueConfirmation(t: TestApp, key: string, token: string): Promis
 }
 
 describe('local mailbox (development, SMTP_URL unset)', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await buildTestApp();
-  });
-  after(async () => t.close());
+  const t = useTestApp();
 
   test('a queued mail appears in the mailbox and its page shows the link', async () => {
     await queueConfirmation(t, 'mailbox:1', 'tok1');
@@ -90,13 +86,11 @@ describe('local mailbox (development, SMTP_URL unset)', () => {
 });
 
 describe('mailbox from another computer (not in INTRANET_ALLOW)', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { TRUST_PROXY: 'loopback' } });
   before(async () => {
-    t = await buildTestApp({ env: { TRUST_PROXY: 'loopback' } });
     await queueConfirmation(t, 'mailbox:remote', 'remote-secret-token');
     assert.equal((await t.services.mailWorker.runOnce()).sent, 1);
   });
-  after(async () => t.close());
 
   // supertest connects from 127.0.0.1, a trusted proxy: X-Forwarded-For names the client the app sees.
   const from = (address: string) => ({ 'X-Forwarded-For': address });

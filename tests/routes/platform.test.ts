@@ -1,18 +1,14 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { BrowserAgent } from '../helpers/browser-agent.js';
 
 // Pages the foundation serves; each must render with JS off, switch language, and (with partials) answer HTMX.
 const PAGES = ['/', '/announcements', '/environment', '/register', '/resend-confirmation', '/forgot-password', '/delete-registration', '/environment', '/manual', '/no-such-page'];
 
 describe('platform', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await buildTestApp();
-  });
-  after(async () => t.close());
+  const t = useTestApp();
 
   test('every page renders as a whole page without JS, and HTMX gets the fragment only where there is one', async () => {
     for (const path of PAGES) {
@@ -129,11 +125,7 @@ describe('platform', () => {
 });
 
 describe('service hours', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await buildTestApp({ env: { SERVICE_HOURS: '06:00-24:00' } });
-  });
-  after(async () => t.close());
+  const t = useTestApp({ env: { SERVICE_HOURS: '06:00-24:00' } });
 
   test('outside service hours citizen pages show the hours and refuse; the home page says so', async () => {
     t.clock.set('2026-03-02T20:30:00Z'); // 04:30 in Taipei
@@ -160,11 +152,7 @@ describe('service hours', () => {
 });
 
 describe('behind a TLS-terminating proxy', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await buildTestApp({ env: { PUBLIC_ORIGIN: 'https://register.example.tw', TRUST_PROXY: '1' } });
-  });
-  after(async () => t.close());
+  const t = useTestApp({ env: { PUBLIC_ORIGIN: 'https://register.example.tw', TRUST_PROXY: '1' } });
 
   test('cookies are Secure with the __Host- prefix and HSTS is sent when the proxy says HTTPS', async () => {
     const res = await request(t.app).get('/').set('X-Forwarded-Proto', 'https').set('X-Forwarded-For', '203.0.113.7');
@@ -181,11 +169,7 @@ describe('behind a TLS-terminating proxy', () => {
 });
 
 describe('a proxy that is not trusted', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await buildTestApp({ env: { PUBLIC_ORIGIN: 'https://register.example.tw', TRUST_PROXY: 'false' } });
-  });
-  after(async () => t.close());
+  const t = useTestApp({ env: { PUBLIC_ORIGIN: 'https://register.example.tw', TRUST_PROXY: 'false' } });
 
   test('its X-Forwarded-Proto is ignored: no Secure session cookie goes over plain HTTP', async () => {
     const res = await request(t.app).get('/').set('X-Forwarded-Proto', 'https');

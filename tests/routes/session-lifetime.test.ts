@@ -1,18 +1,14 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { signCardAssertion } from '../../src/agent/index.js';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { BrowserAgent } from '../helpers/browser-agent.js';
 import { insertTestCard, readFormOf, SERVER_ORIGIN, type TestCard } from '../helpers/card-reads.js';
 
 // How long what a card read gives a browser lasts: the card in the session, and the session itself.
 describe('session and card lifetimes', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await buildTestApp({ env: { CARD_READ_FRESH_MINUTES: '10' } });
-  });
-  after(async () => t?.close());
+  const t = useTestApp({ env: { CARD_READ_FRESH_MINUTES: '10' } });
 
   const holder = (browser: BrowserAgent) => browser.get('/').then((page) => page.$('#card-panel-login .card-holder-name').text());
 

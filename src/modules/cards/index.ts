@@ -14,7 +14,7 @@ export function createCardsModule(deps: { orm: Orm }) {
 }
 
 // Card reads (READER-AGENT.md): requests bound to the session, the agent's signed answer, the claim, the panel.
-export { createCardReadsModule, cardReadEntities } from './read-module.js';
+export { createCardReadsModule, cardReadEntities, cardsModule } from './read-module.js';
 export { CARD_READ_PURPOSES, isCardReadPurpose, type CardReadPurpose, type CardReadFailure } from './read-rules.js';
 export { type CardReads, type CardPanel, type CardPanelOptions } from './read-session.js';
 export { CardReadService, type VerifiedCard } from './read-service.js';

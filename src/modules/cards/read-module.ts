@@ -3,7 +3,7 @@ import type { AuditLog } from '../../platform/audit/index.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/index.js';
 import type { RateLimits } from '../../platform/http/index.js';
-import type { WebModule } from '../../platform/module.js';
+import { defineModule, type PlatformDeps, type WebModule } from '../../platform/module.js';
 import type { HouseholdRegistry } from '../household/index.js';
 import { CardReadRequestSchema } from './entities/card-read-request.js';
 import { ReaderTerminalSchema } from './entities/reader-terminal.js';
@@ -14,7 +14,8 @@ import { CARD_READ_RETURN_PATH, cardReadRouter } from './read-routes.js';
 import { ReadChallenges } from './read-challenge.js';
 import { CardReadService } from './read-service.js';
 import { createCardReads } from './read-session.js';
-import type { CardRegistry } from './registry.js';
+import { CardRegistry } from './registry.js';
+import { CardSchema } from './entities/card.js';
 import { ReaderTerminals } from './terminals.js';
 
 export const cardReadEntities = [CardReadRequestSchema, ReaderTerminalSchema];
@@ -49,3 +50,16 @@ export function createCardReadsModule(deps: {
   };
   return { web, cardReads, terminals, service };
 }
+
+/** The cards module's definition: the card registry and card reads; it checks card holders in the household registry. */
+export const cardsModule = defineModule({
+  name: 'cards',
+  entities: [CardSchema, ...cardReadEntities],
+  messages: { 'zh-TW': { ...cardReadMessages['zh-TW'], ...environmentMessages['zh-TW'] }, en: { ...cardReadMessages.en, ...environmentMessages.en } },
+  cardReadPurposes: ['env-check'],
+  create(deps: PlatformDeps & { modules: { household: { registry: Pick<HouseholdRegistry, 'findPerson'> } } }) {
+    const registry = new CardRegistry(deps.orm);
+    const { web, cardReads, terminals, service } = createCardReadsModule({ ...deps, registry, persons: deps.modules.household.registry });
+    return { web, api: { registry, cardReads, terminals, service } };
+  },
+});

@@ -9,7 +9,10 @@ export const READ_REQUEST_KEEP_MS = 60 * 60 * 1000;
 export const IAT_FUTURE_S = 60;
 export const IAT_PAST_S = 5 * 60;
 
-/** The flows that ask for a card read; each keeps its own read in the session. */
+/**
+ * The flows that ask for a card read; each keeps its own read in the session. Each module declares the ones its
+ * flows use (ModuleDefinition.cardReadPurposes) and the composition root refuses to start on one missing here.
+ */
 export const CARD_READ_PURPOSES = ['login', 'env-check', 'register', 'confirm', 'resend', 'forgot', 'counter'] as const;
 export type CardReadPurpose = (typeof CARD_READ_PURPOSES)[number];
 export const isCardReadPurpose = (v: unknown): v is CardReadPurpose =>

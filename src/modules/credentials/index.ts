@@ -1,7 +1,7 @@
 import type { Config } from '../../config.js';
 import type { Clock } from '../../platform/clock.js';
 import type { RateLimits } from '../../platform/http/index.js';
-import type { WebModule } from '../../platform/module.js';
+import { defineModule, type PlatformDeps, type WebModule } from '../../platform/module.js';
 import type { CardReads } from '../cards/index.js';
 import type { AnnouncementService } from '../intranet/index.js';
 import { homeRouter } from './routes.js';
@@ -12,3 +12,13 @@ export function createCredentialsModule(deps: { config: Config; clock: Clock; ra
   const web: WebModule = { name: 'credentials', router, citizenRouter };
   return { web };
 }
+
+/** The credentials module's definition: the home page shows the intranet's announcements and reads the card to log in. */
+export const credentialsModule = defineModule({
+  name: 'credentials',
+  cardReadPurposes: ['login'],
+  create(deps: PlatformDeps & { modules: { intranet: { announcements: AnnouncementService }; cards: { cardReads: CardReads } } }) {
+    const { web } = createCredentialsModule({ ...deps, announcements: deps.modules.intranet.announcements, cardReads: deps.modules.cards.cardReads });
+    return { web, api: {} };
+  },
+});

@@ -1,4 +1,5 @@
 import type { Orm } from '../../platform/db/index.js';
+import { defineModule, type PlatformDeps } from '../../platform/module.js';
 import { EnrollmentRegistry } from './enrollments.js';
 import { EnrollmentSchema } from './entities/enrollment.js';
 
@@ -12,3 +13,15 @@ export const employerEntities = [EnrollmentSchema];
 export function createEmployersModule(deps: { orm: Orm }) {
   return { enrollments: new EnrollmentRegistry(deps.orm) };
 }
+
+/** The employers module's definition; its clerks get the bulk upload's result by mail. */
+export const employersModule = defineModule({
+  name: 'employers',
+  entities: employerEntities,
+  mailTemplates: ['bulk-upload-result'],
+  messages: {
+    'zh-TW': { 'mail.bulk-upload-result.subject': '健保卡網路服務註冊-整批註冊申請上傳結果' },
+    en: { 'mail.bulk-upload-result.subject': 'NHI Card Online Services Registration - Bulk registration upload result (健保卡網路服務註冊-整批註冊申請上傳結果)' },
+  },
+  create: (deps: PlatformDeps) => ({ api: createEmployersModule(deps) }),
+});

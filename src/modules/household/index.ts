@@ -1,4 +1,5 @@
 import type { Orm } from '../../platform/db/index.js';
+import { defineModule, type PlatformDeps } from '../../platform/module.js';
 import { DivisionsService } from './divisions.js';
 import { CountySchema, TownshipSchema, VillageSchema } from './entities/division.js';
 import { PersonSchema } from './entities/person.js';
@@ -29,3 +30,12 @@ export function createHouseholdModule(deps: { orm: Orm; registry?: HouseholdRegi
     registry: deps.registry ?? new TableHouseholdRegistry(deps.orm),
   };
 }
+
+/** The household module's definition; `household` in ServiceOverrides.modules replaces the registry. */
+export const householdModule = defineModule({
+  name: 'household',
+  entities: householdEntities,
+  create: (deps: PlatformDeps & { override?: HouseholdRegistry }) => ({
+    api: createHouseholdModule({ orm: deps.orm, registry: deps.override }),
+  }),
+});

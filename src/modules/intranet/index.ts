@@ -1,6 +1,6 @@
 import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/index.js';
-import type { WebModule } from '../../platform/module.js';
+import { defineModule, type PlatformDeps, type WebModule } from '../../platform/module.js';
 import { AnnouncementSchema } from './entities/announcement.js';
 import { AnnouncementService } from './service.js';
 
@@ -13,3 +13,11 @@ export function createIntranetModule(deps: { orm: Orm; clock: Clock }) {
   const web: WebModule = { name: 'intranet' };
   return { web, announcements };
 }
+
+/** The intranet's definition: the counter flow reads cards (purpose `counter`). */
+export const intranetModule = defineModule({
+  name: 'intranet',
+  entities: intranetEntities,
+  cardReadPurposes: ['counter'],
+  create: (deps: PlatformDeps) => ({ api: { announcements: createIntranetModule(deps).announcements } }),
+});

@@ -1,4 +1,4 @@
-import type { Locale } from './index.js';
+import type { Locale } from './types.js';
 
 const TZ = 'Asia/Taipei';
 

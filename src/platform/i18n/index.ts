@@ -2,14 +2,10 @@ import { parseCookie } from 'cookie';
 import type { RequestHandler } from 'express';
 import { platformMessages } from './messages.js';
 
-export const LOCALES = ['zh-TW', 'en'] as const;
-export type Locale = (typeof LOCALES)[number];
-export const DEFAULT_LOCALE: Locale = 'zh-TW';
-export const LANG_COOKIE = 'lang';
+import { DEFAULT_LOCALE, LOCALES, type Catalogue, type Locale, type Messages, type Translate } from './types.js';
 
-export type Catalogue = Record<string, string>;
-export type Messages = Record<Locale, Catalogue>;
-export type Translate = (key: string, params?: Record<string, string | number>) => string;
+export { LOCALES, DEFAULT_LOCALE, type Locale, type Catalogue, type Messages, type Translate } from './types.js';
+export const LANG_COOKIE = 'lang';
 
 export function isLocale(value: unknown): value is Locale {
   return typeof value === 'string' && (LOCALES as readonly string[]).includes(value);

@@ -1,4 +1,4 @@
-import type { Messages } from './index.js';
+import type { Messages } from './types.js';
 
 /** Texts of the layout and of the pages the platform itself serves. Chinese wording follows the real system. */
 export const platformMessages: Messages = {
@@ -89,7 +89,6 @@ export const platformMessages: Messages = {
     'mail.password-reset.subject': '健保卡網路服務註冊-重設註冊密碼',
     'mail.deletion-confirmation.subject': '健保卡網路服務註冊-刪除註冊確認信',
     'mail.deletion-notice.subject': '健保卡網路服務註冊-刪除通知',
-    'mail.bulk-upload-result.subject': '健保卡網路服務註冊-整批註冊申請上傳結果',
   },
   en: {
     'site.agency': 'National Health Insurance Administration',
@@ -178,6 +177,5 @@ export const platformMessages: Messages = {
     'mail.password-reset.subject': 'NHI Card Online Services Registration - Reset password (健保卡網路服務註冊-重設註冊密碼)',
     'mail.deletion-confirmation.subject': 'NHI Card Online Services Registration - Confirm the cancellation (健保卡網路服務註冊-刪除註冊確認信)',
     'mail.deletion-notice.subject': 'NHI Card Online Services Registration - Registration cancelled (健保卡網路服務註冊-刪除通知)',
-    'mail.bulk-upload-result.subject': 'NHI Card Online Services Registration - Bulk registration upload result (健保卡網路服務註冊-整批註冊申請上傳結果)',
   },
 };

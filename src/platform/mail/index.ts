@@ -2,6 +2,7 @@ import type { Config } from '../../config.js';
 import type { AuditLog } from '../audit/index.js';
 import type { Clock } from '../clock.js';
 import type { Orm } from '../db/index.js';
+import type { I18n } from '../i18n/index.js';
 import type { WebModule } from '../module.js';
 import { OutboxMessageSchema } from './entity.js';
 import { Mailer } from './mailer.js';
@@ -13,7 +14,7 @@ import type { MailWorker, MailWorkerOptions } from './worker.js';
 export { OutboxMessageSchema, OUTBOX_STATUSES, type OutboxMessage, type OutboxStatus, type MailAttachment } from './entity.js';
 export { Mailer, messageIdFor, type EnqueueRequest, type EnqueueResult, type OutboxSummary } from './mailer.js';
 export { MailWorker, type MailWorkerOptions, type MailRunResult } from './worker.js';
-export { MAIL_TEMPLATES, MailRenderer, type MailTemplate, type MailTemplateData, type MailTime, type RenderedMail } from './templates.js';
+export { MAIL_TEMPLATES, MailRenderer, type MailRendererOptions, type MailTemplate, type MailTemplateData, type MailTime, type RenderedMail } from './templates.js';
 export { createMailTransport, smtpTransport, mailboxTransport, type MailTransport, type OutgoingMail } from './transport.js';
 export { LocalMailbox, isMailboxId, type StoredMail, type MailboxEntry } from './mailbox.js';
 
@@ -38,6 +39,9 @@ export interface MailPlatformDeps {
   /** Replaces the transport SMTP_URL chooses (a test wrapping the real one). */
   transport?: MailTransport;
   worker?: MailWorkerOptions;
+  /** The templates the modules declare and the catalogue holding their subjects (defaults: every template, the platform's texts). */
+  templates?: readonly string[];
+  i18n?: I18n;
 }
 
 /** Builds the mailer, its default worker and (in development without SMTP) the mailbox pages. */
@@ -48,7 +52,7 @@ export function createMail(deps: MailPlatformDeps): MailPlatform {
     orm: deps.orm,
     clock: deps.clock,
     audit: deps.audit,
-    renderer: new MailRenderer({ publicOrigin: config.publicOrigin, cache: config.env === 'production' }),
+    renderer: new MailRenderer({ publicOrigin: config.publicOrigin, cache: config.env === 'production', templates: deps.templates, i18n: deps.i18n }),
     transport,
     mailFrom: config.mailFrom,
     publicOrigin: config.publicOrigin,

@@ -1,13 +1,12 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { FlushMode, LockMode, type EntityManager } from '@mikro-orm/core';
-import type { AuditLog } from '../audit/index.js';
-import type { Clock } from '../clock.js';
-import type { Orm } from '../db/index.js';
 import type { Locale } from '../i18n/index.js';
 import { OutboxMessageSchema, type MailAttachment, type OutboxMessage, type OutboxStatus } from './entity.js';
-import { isMailTemplate, type MailRenderer, type MailTemplate, type MailTemplateData, type RenderedMail } from './templates.js';
-import type { MailTransport } from './transport.js';
+import { type MailTemplate, type MailTemplateData, type RenderedMail } from './templates.js';
+import { messageIdFor, type MailDeps } from './deps.js';
 import { MailWorker, type MailWorkerOptions } from './worker.js';
+
+export { messageIdFor, type MailDeps } from './deps.js';
 
 export interface EnqueueRequest<T extends MailTemplate> {
   template: T;
@@ -37,25 +36,8 @@ export interface OutboxSummary {
   lastError: string | null;
 }
 
-export interface MailDeps {
-  orm: Orm;
-  clock: Clock;
-  audit: AuditLog;
-  renderer: MailRenderer;
-  transport: MailTransport;
-  mailFrom: string;
-  publicOrigin: string;
-  log: (msg: string) => void;
-}
-
 const MAX_ATTACHMENT_CHARS = 5_000_000;
 const PASSWORD_KEY = /pass(word)?|pwd/i;
-
-/** `<hash-of-key@host-of-PUBLIC_ORIGIN>`: stable per idempotency key, so even a resend carries the same Message-ID. */
-export function messageIdFor(idempotencyKey: string, publicOrigin: string): string {
-  const hash = createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32);
-  return `<${hash}@${new URL(publicOrigin).hostname}>`;
-}
 
 function refusePasswords(value: unknown, path = 'data'): void {
   if (!value || typeof value !== 'object') return;
@@ -89,7 +71,7 @@ export class Mailer {
    */
   async enqueue<T extends MailTemplate>(em: EntityManager, request: EnqueueRequest<T>): Promise<EnqueueResult> {
     const { template, locale, to, idempotencyKey } = request;
-    if (!isMailTemplate(template)) throw new Error(`unknown mail template "${template}"`);
+    if (!this.deps.renderer.knows(template)) throw new Error(`unknown mail template "${template}"`);
     if (!idempotencyKey || idempotencyKey.length > 200) throw new Error('idempotencyKey must be 1-200 characters');
     if (!/^[^\s@<>]+@[^\s@<>]+$/.test(to) || to.length > 320) throw new Error('mail recipient is not an address');
     refusePasswords(request.data);

@@ -50,6 +50,15 @@ export function isMailTemplate(value: string): value is MailTemplate {
   return (MAIL_TEMPLATES as readonly string[]).includes(value);
 }
 
+export interface MailRendererOptions {
+  publicOrigin: string;
+  cache: boolean;
+  /** The templates that may be sent: those the modules declare (default: every MailTemplate). */
+  templates?: readonly string[];
+  /** Where the subjects `mail.<template>.subject` are (default: the platform's catalogue alone). */
+  i18n?: I18n;
+}
+
 export interface RenderedMail {
   subject: string;
   text: string;
@@ -63,17 +72,25 @@ export interface RenderedMail {
 export class MailRenderer {
   private readonly text: Eta;
   private readonly html: Eta;
-  private readonly i18n = new I18n();
+  private readonly i18n: I18n;
+  private readonly templates: ReadonlySet<string>;
   private readonly hasHtml = new Map<string, boolean>();
 
-  constructor(private readonly options: { publicOrigin: string; cache: boolean }) {
+  constructor(private readonly options: MailRendererOptions) {
+    this.i18n = options.i18n ?? new I18n();
+    this.templates = new Set(options.templates ?? MAIL_TEMPLATES);
     const common = { views: viewsDir, cache: options.cache, autoTrim: [false, false] as [false, false] };
     this.text = new Eta({ ...common, autoEscape: false });
     this.html = new Eta({ ...common, autoEscape: true });
   }
 
+  /** Whether the template is one a module declared (the outbox refuses the others). */
+  knows(template: string): boolean {
+    return this.templates.has(template);
+  }
+
   render(template: string, locale: Locale, data: Record<string, unknown>): RenderedMail {
-    if (!isMailTemplate(template)) throw new Error(`unknown mail template "${template}"`);
+    if (!this.knows(template)) throw new Error(`unknown mail template "${template}"`);
     const subjectKey = `mail.${template}.subject`;
     if (!this.i18n.has(locale, subjectKey)) throw new Error(`no subject ${subjectKey} for ${locale}`);
     const origin = this.options.publicOrigin;

@@ -2,8 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { neutralise } from '../audit/index.js';
 import type { Locale } from '../i18n/index.js';
 import type { MailAttachment } from './entity.js';
-import type { MailDeps } from './mailer.js';
-import { messageIdFor } from './mailer.js';
+import { messageIdFor, type MailDeps } from './deps.js';
 import type { OutgoingMail } from './transport.js';
 
 export interface MailWorkerOptions {
