@@ -1,6 +1,6 @@
 import { isoDateError } from '../../platform/registry-import/fields.js';
 import type { RegistryFileSpec } from '../../platform/registry-import/engine.js';
-import { idNumberError } from '../household/index.js';
+import { holderInHouseholdRegistry, idNumberError } from '../household/index.js';
 import { cardNumberError, publicKeyError } from './rules.js';
 
 /** cards.csv → card. The holder must be a person of the household registry (imported before). */
@@ -26,11 +26,5 @@ export const cardsFile: RegistryFileSpec = {
       return [cardNumber!, idNumber!, issuedOn!, status, publicKey === '' ? null : publicKey!];
     };
   },
-  referencedTables: ['person'],
-  references: [
-    {
-      sql: 'select line from $stage s where not exists (select 1 from person p where p.id_number = s.id_number)',
-      reason: 'id_number: no such person in the household registry (import persons.csv first)',
-    },
-  ],
+  ...holderInHouseholdRegistry,
 };

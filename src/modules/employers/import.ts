@@ -1,6 +1,6 @@
 import { textError } from '../../platform/registry-import/fields.js';
 import type { RegistryFileSpec } from '../../platform/registry-import/engine.js';
-import { idNumberError } from '../household/index.js';
+import { holderInHouseholdRegistry, idNumberError } from '../household/index.js';
 import { UNIT_NAME_MAX, unitCodeError } from './rules.js';
 
 /** enrollments.csv → enrollment. The insured person must be in the household registry. */
@@ -24,11 +24,5 @@ export const enrollmentsFile: RegistryFileSpec = {
       return [idNumber!, unitCode!, unitName!, insured === '1' ? 't' : 'f'];
     };
   },
-  referencedTables: ['person'],
-  references: [
-    {
-      sql: 'select line from $stage s where not exists (select 1 from person p where p.id_number = s.id_number)',
-      reason: 'id_number: no such person in the household registry (import persons.csv first)',
-    },
-  ],
+  ...holderInHouseholdRegistry,
 };

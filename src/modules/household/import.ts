@@ -34,3 +34,14 @@ export const personsFile: RegistryFileSpec = {
     };
   },
 };
+
+/** For files whose rows name a person by id_number: each must be in the household registry, imported before. */
+export const holderInHouseholdRegistry: Pick<RegistryFileSpec, 'referencedTables' | 'references'> = {
+  referencedTables: ['person'],
+  references: [
+    {
+      sql: 'select line from $stage s where not exists (select 1 from person p where p.id_number = s.id_number)',
+      reason: 'id_number: no such person in the household registry (import persons.csv first)',
+    },
+  ],
+};

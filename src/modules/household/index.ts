@@ -16,7 +16,7 @@ export {
 } from './registry.js';
 export { idNumberError, isValidIdNumber, idNumberKind, idCheckDigit, sexOfIdNumber, type IdNumberKind } from './id-number.js';
 export { householdNumberError, neighborhoodError, villageCodeShapeError, PERSON_NAME_MAX } from './rules.js';
-export { personsFile } from './import.js';
+export { holderInHouseholdRegistry, personsFile } from './import.js';
 
 export const householdEntities = [CountySchema, TownshipSchema, VillageSchema, PersonSchema];
 
