@@ -3,8 +3,7 @@
  * `npm run mail -- requeue <id>` sends an in-doubt or failed message again — an operator's decision, since the
  * recipient may then get it twice.
  */
-import { loadConfig } from '../config.js';
-import { createServices } from '../services.js';
+import { runWithServices } from './run-with-services.js';
 
 const [command, id] = process.argv.slice(2).filter((a) => a !== '--');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -12,21 +11,18 @@ if (command !== 'in-doubt' && !(command === 'requeue' && id && UUID.test(id))) {
   console.error('usage: npm run mail -- in-doubt\n       npm run mail -- requeue <message id>');
   process.exit(2);
 }
-const services = await createServices(loadConfig(), { log: () => {} });
-let code = 0;
-try {
+await runWithServices(async (services) => {
   if (command === 'in-doubt') {
     const rows = await services.mail.listInDoubt();
     if (!rows.length) console.log('no mail in doubt');
     // The recipient is personal data: show the template and the time, not the address.
     for (const r of rows) console.log(`${r.id}  ${r.template}  queued ${r.createdAt.toISOString()}  attempts ${r.attempts}`);
-  } else if (await services.mail.requeue(id!)) {
-    console.log(`requeued ${id}: the mail worker sends it on its next run`);
-  } else {
-    console.error(`${id} is not an in-doubt or failed message`);
-    code = 1;
+    return 0;
   }
-} finally {
-  await services.close();
-}
-process.exit(code);
+  if (await services.mail.requeue(id!)) {
+    console.log(`requeued ${id}: the mail worker sends it on its next run`);
+    return 0;
+  }
+  console.error(`${id} is not an in-doubt or failed message`);
+  return 1;
+});

@@ -4,9 +4,8 @@
  * terminal key signs reads of real cards. The id and key are what `npm run agent -- enroll` printed on that PC.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
 import { TerminalEnrolmentError } from '../modules/cards/index.js';
-import { createServices } from '../services.js';
+import { runWithServices } from './run-with-services.js';
 
 const { values, positionals } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
@@ -19,23 +18,22 @@ if ((command !== 'enroll' && command !== 'revoke') || !values.id || (command ===
   process.exit(2);
 }
 
-const services = await createServices(loadConfig(), { log: () => {} });
-let code = 0;
-try {
-  if (command === 'enroll') {
-    const t = await services.readerTerminals.enroll({ terminalId: values.id, publicKey: values['public-key']!, label: values.label! });
-    console.log(`enrolled ${t.terminalId} (${t.label})`);
-  } else if (await services.readerTerminals.revoke(values.id)) {
-    console.log(`revoked ${values.id}`);
-  } else {
+await runWithServices(async (services) => {
+  try {
+    if (command === 'enroll') {
+      const terminal = await services.readerTerminals.enroll({ terminalId: values.id!, publicKey: values['public-key']!, label: values.label! });
+      console.log(`enrolled ${terminal.terminalId} (${terminal.label})`);
+      return 0;
+    }
+    if (await services.readerTerminals.revoke(values.id!)) {
+      console.log(`revoked ${values.id}`);
+      return 0;
+    }
     console.error(`${values.id} is not an enrolled terminal`);
-    code = 1;
+    return 1;
+  } catch (err) {
+    if (!(err instanceof TerminalEnrolmentError)) throw err;
+    console.error(err.message);
+    return 1;
   }
-} catch (err) {
-  if (!(err instanceof TerminalEnrolmentError)) throw err;
-  console.error(err.message);
-  code = 1;
-} finally {
-  await services.close();
-}
-process.exit(code);
+});
