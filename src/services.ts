@@ -8,7 +8,8 @@ import { createMail, mailEntities, type Mailer, type MailTransport, type MailWor
 import type { ModuleDefinition, PlatformDeps, WebModule } from './platform/module.js';
 import { createRateLimits, type RateLimit, type RateLimitName } from './platform/http/index.js';
 import { createViews, type Views } from './platform/views/index.js';
-import { cardsModule, isCardReadPurpose, type CardReads, type ReaderTerminals } from './modules/cards/index.js';
+import { cardReadsModule, type CardReads, type ReaderTerminals } from './modules/card-reads/index.js';
+import { cardsModule } from './modules/cards/index.js';
 import { credentialsModule } from './modules/credentials/index.js';
 import { employersModule } from './modules/employers/index.js';
 import { householdModule } from './modules/household/index.js';
@@ -18,7 +19,7 @@ import { intranetModule } from './modules/intranet/index.js';
  * Every module, in the order they are built: a module comes after the modules whose API it uses.
  * Adding a module is one folder (its index.ts exports a ModuleDefinition) and one line here.
  */
-export const MODULES = [intranetModule, householdModule, cardsModule, employersModule, credentialsModule] as const;
+export const MODULES = [intranetModule, householdModule, cardsModule, cardReadsModule, employersModule, credentialsModule] as const;
 
 type Definition = (typeof MODULES)[number];
 /** Each module's public API, by module name (what create() returned as `api`). */
@@ -98,16 +99,14 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     sessionPool = new pg.Pool({ connectionString: database.url, max: 5 });
     const audit = new AuditLog(clock);
     const rateLimits = createRateLimits({ pool: sessionPool, limits: overrides.rateLimits });
-    for (const m of MODULES) {
-      for (const purpose of m.cardReadPurposes ?? []) if (!isCardReadPurpose(purpose)) throw new Error(`module ${m.name}: card-read purpose "${purpose}" is not in CARD_READ_PURPOSES`);
-    }
     const i18n = new I18n(...MODULES.flatMap((m) => (m.messages ? [m.messages] : [])));
     const mailTemplates = [...REGISTRATION_MAIL_TEMPLATES, ...MODULES.flatMap((m) => m.mailTemplates ?? [])];
     for (const template of mailTemplates) {
       for (const locale of LOCALES) if (!i18n.has(locale, `mail.${template}.subject`)) throw new Error(`mail template ${template} has no ${locale} subject`);
     }
     const mail = createMail({ config, orm, clock, audit, log, transport: overrides.mailTransport, templates: mailTemplates, i18n });
-    const platform: PlatformDeps = { config, orm, clock, audit, rateLimits, mail: mail.mailer, log };
+    const cardReadPurposes = MODULES.flatMap((m) => m.cardReadPurposes ?? []);
+    const platform: PlatformDeps = { config, orm, clock, audit, rateLimits, mail: mail.mailer, log, cardReadPurposes };
     // Built in list order; each module sees the APIs of those before it.
     const api = {} as ModuleApis;
     const modules: WebModule[] = [];
@@ -136,8 +135,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       mailWorker: mail.worker,
       modules,
       api,
-      cardReads: api.cards.cardReads,
-      readerTerminals: api.cards.terminals,
+      cardReads: api.cardReads.cardReads,
+      readerTerminals: api.cardReads.terminals,
       log,
       startBackground() {
         mail.worker.start();

@@ -4,7 +4,7 @@
  * terminal key signs reads of real cards. The id and key are what `npm run agent -- enroll` printed on that PC.
  */
 import { parseArgs } from 'node:util';
-import { TerminalEnrolmentError } from '../modules/cards/index.js';
+import { TerminalEnrolmentError } from '../modules/card-reads/index.js';
 import { runWithServices } from './run-with-services.js';
 
 const { values, positionals } = parseArgs({

@@ -30,6 +30,8 @@ export interface PlatformDeps {
   /** Queues e-mail in the caller's transaction (the outbox). */
   mail: Mailer;
   log: (msg: string) => void;
+  /** Every card-read purpose some module declared (the card reads accept no other). */
+  cardReadPurposes: readonly string[];
 }
 
 /** The routes and CSRF exemptions a module's create() returns. */

@@ -8,7 +8,7 @@ import { entities } from '../../src/entities.js';
 import { createOrm, type Orm } from '../../src/platform/db/index.js';
 import { importRegistryFolder, writeDemoRegistry, type DemoRegistryResult } from '../../src/modules/registry/index.js';
 import { createHouseholdModule, TableHouseholdRegistry } from '../../src/modules/household/index.js';
-import { createCardsModule } from '../../src/modules/cards/index.js';
+import { CardRegistry } from '../../src/modules/cards/index.js';
 import { createEmployersModule } from '../../src/modules/employers/index.js';
 import { createTestDatabase } from '../helpers/db.js';
 
@@ -191,7 +191,7 @@ describe('registry import', () => {
   test('the registries answer from the imported rows', async () => {
     const cardLines = lines(join(demo, 'cards.csv')).slice(1).filter(Boolean).map((l) => l.split(','));
     const [cardNumber, idNumber, issuedOn, , publicKey] = cardLines.find((c) => c[3] === 'valid')!;
-    const { registry: cards } = createCardsModule({ orm });
+    const cards = new CardRegistry(orm);
     assert.deepEqual(await cards.findByNumber(cardNumber!), { cardNumber, idNumber, issuedOn, status: 'valid', publicKey });
     const voided = cardLines.find((c) => c[3] === 'void')!;
     assert.equal((await cards.findByNumber(voided[0]!))?.status, 'void');

@@ -19,6 +19,12 @@ describe('modules from their definitions', () => {
     for (const schema of entities) assert.ok(mapped.has(schema.meta.className), schema.meta.className);
   });
 
+  test('the card reads accept exactly the purposes the modules declare', () => {
+    const declared = MODULES.flatMap((m) => m.cardReadPurposes ?? []);
+    assert.deepEqual([...t.services.api.cardReads.service.purposes].sort(), [...new Set(declared)].sort());
+    assert.ok(declared.includes('login') && declared.includes('env-check'));
+  });
+
   test("a module's mail template renders with the subject from its own catalogue", () => {
     const data = { clerkName: '王小明', unitCode: '12345678', fileName: 'staff.csv', uploadedAt: new Date(), total: 2, accepted: 1, rejected: 1 };
     assert.equal(t.services.mail.render('bulk-upload-result', 'zh-TW', data).subject, '健保卡網路服務註冊-整批註冊申請上傳結果');

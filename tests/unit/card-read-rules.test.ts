@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseClearForm, parseReadAnswer } from '../../src/modules/cards/read-forms.js';
-import { cardNameMatches, isSafeReturnPath, maskCardNumber } from '../../src/modules/cards/read-rules.js';
-import { assertionSigner } from '../../src/modules/cards/read-assertion.js';
-import { bindingHash, ReadChallenges } from '../../src/modules/cards/read-challenge.js';
+import { parseClearForm, parseReadAnswer } from '../../src/modules/card-reads/forms.js';
+import { cardNameMatches, isSafeReturnPath, maskCardNumber } from '../../src/modules/card-reads/rules.js';
+import { assertionSigner } from '../../src/modules/card-reads/assertion.js';
+import { bindingHash, ReadChallenges } from '../../src/modules/card-reads/challenge.js';
 
 test('a return path is a path on this server', () => {
   for (const ok of ['/', '/register?step=2', '/account/devices#x']) assert.equal(isSafeReturnPath(ok), true, ok);
@@ -45,13 +45,14 @@ test('a sealed read request opens only with its own id, unaltered, under the sam
 });
 
 test('the agent answer and the 清除 form are parsed strictly', () => {
+  const declared = new Set(['login']);
   assert.deepEqual(parseReadAnswer({ assertion: 'a.b.c', error: 'no_card' }), { assertion: 'a.b.c' });
   assert.deepEqual(parseReadAnswer({ error: 'no_card', challenge: 'c' }), { error: 'no_card', challenge: 'c' });
   assert.deepEqual(parseReadAnswer({ error: 'no_card' }), { error: 'no_card', challenge: '' });
   assert.deepEqual(parseReadAnswer({ assertion: ['x'] }), { assertion: '' });
-  assert.deepEqual(parseClearForm({ purpose: 'login', return: '/' }), { purpose: 'login', returnTo: '/' });
-  assert.equal(parseClearForm({ purpose: 'nope', return: '/' }), null);
-  assert.equal(parseClearForm({ purpose: 'login', return: '//evil.example' }), null);
+  assert.deepEqual(parseClearForm({ purpose: 'login', return: '/' }, declared), { purpose: 'login', returnTo: '/' });
+  assert.equal(parseClearForm({ purpose: 'nope', return: '/' }, declared), null);
+  assert.equal(parseClearForm({ purpose: 'login', return: '//evil.example' }, declared), null);
 });
 
 test('the signer is named by kid: a 12-digit card or an enrolled-format terminal, EdDSA only', () => {

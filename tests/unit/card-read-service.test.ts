@@ -1,8 +1,9 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cardKeyPairFromSeed, generateSeed, signCardAssertion } from '../../src/agent/index.js';
-import { CardReadService, CardRegistry, TerminalEnrolmentError } from '../../src/modules/cards/index.js';
-import { ReadChallenges } from '../../src/modules/cards/read-challenge.js';
+import { CardReadService, TerminalEnrolmentError } from '../../src/modules/card-reads/index.js';
+import { CardRegistry } from '../../src/modules/cards/index.js';
+import { ReadChallenges } from '../../src/modules/card-reads/challenge.js';
 import { TableHouseholdRegistry } from '../../src/modules/household/index.js';
 import { ManualClock } from '../../src/platform/clock.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
@@ -24,6 +25,7 @@ describe('card-read service', () => {
       persons: new TableHouseholdRegistry(orm),
       terminals: readerTerminals,
       challenges: new ReadChallenges(t.services.config.sessionSecret),
+      purposes: new Set(['login', 'confirm', 'counter']),
     });
   });
   after(async () => t?.close());
@@ -62,6 +64,10 @@ describe('card-read service', () => {
     const claimed = await service.claim(mine.id, 's-bound', '127.0.0.1');
     assert.equal(claimed.kind, 'card');
     assert.equal(claimed.kind === 'card' && claimed.card.idNumber, expected.sim.idNumber);
+  });
+
+  test('a read for a purpose no module declared cannot be opened', () => {
+    assert.throws(() => service.open({ binding: 'b-undeclared', purpose: 'register', returnTo: '/' }), /not declared/);
   });
 
   test('opening a read request writes nothing; the answer writes its one row', async () => {

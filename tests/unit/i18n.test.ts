@@ -4,8 +4,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { I18n, LOCALES } from '../../src/platform/i18n/index.js';
 import { platformMessages } from '../../src/platform/i18n/messages.js';
-import { environmentMessages } from '../../src/modules/cards/environment-messages.js';
-import { cardReadMessages } from '../../src/modules/cards/read-messages.js';
+import { environmentMessages } from '../../src/modules/card-reads/environment/messages.js';
+import { cardReadMessages } from '../../src/modules/card-reads/messages.js';
 
 const root = join(import.meta.dirname, '..', '..');
 

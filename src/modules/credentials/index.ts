@@ -2,7 +2,7 @@ import type { Config } from '../../config.js';
 import type { Clock } from '../../platform/clock.js';
 import type { RateLimits } from '../../platform/http/index.js';
 import { defineModule, type PlatformDeps, type WebModule } from '../../platform/module.js';
-import type { CardReads } from '../cards/index.js';
+import type { CardReads } from '../card-reads/index.js';
 import type { AnnouncementService } from '../intranet/index.js';
 import { homeRouter } from './routes.js';
 
@@ -17,8 +17,8 @@ export function createCredentialsModule(deps: { config: Config; clock: Clock; ra
 export const credentialsModule = defineModule({
   name: 'credentials',
   cardReadPurposes: ['login'],
-  create(deps: PlatformDeps & { modules: { intranet: { announcements: AnnouncementService }; cards: { cardReads: CardReads } } }) {
-    const { web } = createCredentialsModule({ ...deps, announcements: deps.modules.intranet.announcements, cardReads: deps.modules.cards.cardReads });
+  create(deps: PlatformDeps & { modules: { intranet: { announcements: AnnouncementService }; cardReads: { cardReads: CardReads } } }) {
+    const { web } = createCredentialsModule({ ...deps, announcements: deps.modules.intranet.announcements, cardReads: deps.modules.cardReads.cardReads });
     return { web, api: {} };
   },
 });

@@ -6,7 +6,7 @@ import type { Locale } from '../../platform/i18n/index.js';
 import { errorFor, parseForm } from '../../platform/forms/index.js';
 import { render } from '../../platform/views/index.js';
 import { loginForm } from './forms.js';
-import type { CardReads } from '../cards/index.js';
+import type { CardReads } from '../card-reads/index.js';
 import type { AnnouncementService } from '../intranet/index.js';
 
 /** Pages linked from the home page that later work fills in; each answers a plain "not available yet" page. */

@@ -1,9 +1,9 @@
-import type { AuditLog } from '../../platform/audit/index.js';
-import type { Clock } from '../../platform/clock.js';
-import type { Orm } from '../../platform/db/index.js';
-import { TERMINAL_ID } from './read-assertion.js';
-import { readerTerminals } from './read-repository.js';
-import { publicKeyError } from './rules.js';
+import type { AuditLog } from '../../../platform/audit/index.js';
+import type { Clock } from '../../../platform/clock.js';
+import type { Orm } from '../../../platform/db/index.js';
+import { TERMINAL_ID } from '../assertion.js';
+import { readerTerminals } from './repository.js';
+import { publicKeyError } from '../../cards/index.js';
 
 export interface TerminalInfo {
   terminalId: string;

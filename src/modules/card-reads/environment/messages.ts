@@ -1,4 +1,4 @@
-import type { Messages } from '../../platform/i18n/index.js';
+import type { Messages } from '../../../platform/i18n/index.js';
 
 export const environmentMessages: Messages = {
   'zh-TW': {

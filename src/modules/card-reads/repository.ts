@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { CardReadRequestSchema, type CardReadRequest, type CardReadState } from './entities/card-read-request.js';
-import { ReaderTerminalSchema, type ReaderTerminal } from './entities/reader-terminal.js';
 
 /** Queries of card-read requests. State changes are conditional on the state read, so a replay cannot win a race. */
 export const cardReadRequests = {
@@ -30,19 +29,5 @@ export const cardReadRequests = {
 
   async markClaimed(em: EntityManager, id: string): Promise<boolean> {
     return (await em.nativeUpdate(CardReadRequestSchema, { id, state: 'verified' }, { state: 'claimed' })) === 1;
-  },
-};
-
-export const readerTerminals = {
-  find(em: EntityManager, terminalId: string): Promise<ReaderTerminal | null> {
-    return em.findOne(ReaderTerminalSchema, { terminalId });
-  },
-
-  insert(em: EntityManager, row: Omit<ReaderTerminal, 'revokedAt'>): void {
-    em.create(ReaderTerminalSchema, { ...row, revokedAt: null });
-  },
-
-  async revoke(em: EntityManager, terminalId: string, at: Date): Promise<boolean> {
-    return (await em.nativeUpdate(ReaderTerminalSchema, { terminalId, revokedAt: null }, { revokedAt: at })) === 1;
   },
 };

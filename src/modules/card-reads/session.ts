@@ -2,8 +2,8 @@ import type { Request } from 'express';
 import type { Clock } from '../../platform/clock.js';
 import { renewIdentity } from '../../platform/http/index.js';
 import { DEFAULT_LOCALE, isLocale, type Locale } from '../../platform/i18n/index.js';
-import { failureMessageKey, isSafeReturnPath, type CardReadFailure, type CardReadPurpose } from './read-rules.js';
-import type { CardReadService, VerifiedCard } from './read-service.js';
+import { failureMessageKey, isSafeReturnPath, type CardReadFailure, type CardReadPurpose } from './rules.js';
+import type { CardReadService, VerifiedCard } from './service.js';
 
 /** What a session keeps of card reads, per purpose (each flow has its own). */
 interface CardReadSessionState {

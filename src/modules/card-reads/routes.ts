@@ -1,16 +1,16 @@
 import { Router, type Request, type Response } from 'express';
 import { clientAddress, limitByAddress, type RateLimits } from '../../platform/http/index.js';
 import { render } from '../../platform/views/index.js';
-import { parseClearForm, parseReadAnswer, READ_REQUEST_ID } from './read-forms.js';
-import { refusalMessageKey, type CardReadRefusal } from './read-rules.js';
-import type { CardReadService } from './read-service.js';
-import { expectedIdNumberOf, type CardReadKeeper, type CardReads } from './read-session.js';
+import { parseClearForm, parseReadAnswer, READ_REQUEST_ID } from './forms.js';
+import { refusalMessageKey, type CardReadRefusal } from './rules.js';
+import type { CardReadService } from './service.js';
+import { expectedIdNumberOf, type CardReadKeeper, type CardReads } from './session.js';
 
 /** The path the agent's page posts to; CSRF-exempt because the signed one-time challenge protects it. */
 export { CARD_READ_RETURN_PATH } from '../../protocol/index.js';
 
 function refused(req: Request, res: Response, refusal: CardReadRefusal, returnTo?: string): void {
-  render(req, res, 'cards/read-refused', { messageKey: refusalMessageKey(refusal), backTo: returnTo ?? '/' }, { status: refusal === 'other_session' ? 403 : 400 });
+  render(req, res, 'card-reads/read-refused', { messageKey: refusalMessageKey(refusal), backTo: returnTo ?? '/' }, { status: refusal === 'other_session' ? 403 : 400 });
 }
 
 /** POST /card-reads/clear, POST /card-reads/:id (the agent's answer), GET /card-reads/:id/claim. */
@@ -18,12 +18,12 @@ export function cardReadRouter(deps: { service: CardReadService; cardReads: Card
   const router = Router();
 
   router.post('/card-reads/clear', async (req, res) => {
-    const form = parseClearForm(req.body);
+    const form = parseClearForm(req.body, deps.service.purposes);
     if (!form) return refused(req, res, 'unknown_request');
     deps.cardReads.clear(req, form.purpose);
     if (req.get('HX-Request') !== 'true') return res.redirect(303, form.returnTo);
     const panel = await deps.cardReads.panel(req, { ...form, expectedIdNumber: expectedIdNumberOf(req, form.purpose) });
-    render(req, res, 'cards/_card-panel', { panel });
+    render(req, res, 'card-reads/_card-panel', { panel });
   });
 
   router.post('/card-reads/:id', limitByAddress(deps.rateLimits.cardReadAnswers), async (req, res) => {

@@ -1,9 +1,9 @@
 import { Router } from 'express';
-import { detectBrowser } from '../../platform/http/index.js';
-import { render } from '../../platform/views/index.js';
+import { detectBrowser } from '../../../platform/http/index.js';
+import { render } from '../../../platform/views/index.js';
 import { LAUNCHER_PATH, type AgentDownloadsSource } from './downloads.js';
-import type { CardReads } from './read-session.js';
-import type { CardRegistry } from './registry.js';
+import type { CardReads } from '../session.js';
+import type { CardRegistry } from '../../cards/index.js';
 
 export { agentDownloads, type AgentDownload, type AgentDownloads, type AgentDownloadsSource } from './downloads.js';
 
@@ -22,7 +22,7 @@ export function environmentRouter(deps: { cardReads: CardReads; registry: CardRe
     const card = deps.cardReads.verifiedCard(req, 'env-check');
     // 驗證健保卡: the card read was verified on arrival; this shows what the registry says of it now.
     const verification = card && req.query.verify === '1' ? await deps.registry.findByNumber(card.cardNumber) : undefined;
-    render(req, res, 'cards/environment', {
+    render(req, res, 'card-reads/environment', {
       env: detectBrowser(req.get('User-Agent')),
       cardPanel: await deps.cardReads.panel(req, { purpose: 'env-check', returnTo: '/environment' }),
       card,

@@ -6,23 +6,24 @@ import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/index.js';
 import { RegistryUnavailableError, type HouseholdRegistry } from '../household/index.js';
 import type { ReadCard } from './entities/card-read-request.js';
-import { assertionSigner, sameSecret, verifyAssertion, type AssertionPayload } from './read-assertion.js';
-import { bindingHash, type ReadChallenges, type ReadRequest } from './read-challenge.js';
-import { cardReadRequests } from './read-repository.js';
+import { assertionSigner, sameSecret, verifyAssertion, type AssertionPayload } from './assertion.js';
+import { bindingHash, type ReadChallenges, type ReadRequest } from './challenge.js';
+import { cardReadRequests } from './repository.js';
 import {
   cardNameMatches,
   IAT_FUTURE_S,
   IAT_PAST_S,
   isAgentError,
   maskCardNumber,
+  CARD_READ_PURPOSE,
   READ_REQUEST_KEEP_MS,
   READ_REQUEST_TTL_MS,
   type CardReadFailure,
   type CardReadPurpose,
   type CardReadRefusal,
-} from './read-rules.js';
-import type { CardRecord, CardRegistry } from './registry.js';
-import type { ReaderTerminals } from './terminals.js';
+} from './rules.js';
+import type { CardRecord, CardRegistry } from '../cards/index.js';
+import type { ReaderTerminals } from './terminals/service.js';
 
 /** A claimed card as a flow's session keeps it. */
 export interface VerifiedCard extends ReadCard {
@@ -54,6 +55,8 @@ export interface CardReadServiceDeps {
   persons: Pick<HouseholdRegistry, 'findPerson'>;
   terminals: ReaderTerminals;
   challenges: ReadChallenges;
+  /** Every purpose the modules declared: a read for anything else is a programming error. */
+  purposes: ReadonlySet<CardReadPurpose>;
   /**
    * Whether a terminal-signed read may serve this purpose from this address: only counter purposes, from
    * INTRANET_ALLOW networks. Until the counter exists no purpose does; elsewhere a terminal key is an unknown key.
@@ -78,10 +81,17 @@ function namedChallenge(jws: string): string | null {
 }
 
 export class CardReadService {
-  constructor(private readonly deps: CardReadServiceDeps) {}
+  constructor(private readonly deps: CardReadServiceDeps) {
+    for (const purpose of deps.purposes) if (!CARD_READ_PURPOSE.test(purpose)) throw new Error(`card-read purpose "${purpose}" must be a short lower-case word`);
+  }
+
+  get purposes(): ReadonlySet<CardReadPurpose> {
+    return this.deps.purposes;
+  }
 
   /** The request a page's read form carries, sealed into its challenge: nothing is written. */
   open(input: { binding: string; purpose: CardReadPurpose; returnTo: string; expectedIdNumber?: string }): { id: string; challenge: string } {
+    if (!this.deps.purposes.has(input.purpose)) throw new Error(`card-read purpose "${input.purpose}" is not declared by any module`);
     return this.deps.challenges.seal({
       purpose: input.purpose,
       returnTo: input.returnTo,

@@ -1,5 +1,5 @@
-import { isCardReadPurpose, isSafeReturnPath, type CardReadPurpose } from './read-rules.js';
-import type { ReadAnswer } from './read-service.js';
+import { isSafeReturnPath, type CardReadPurpose } from './rules.js';
+import type { ReadAnswer } from './service.js';
 
 const field = (body: unknown, name: string): unknown => (body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined);
 
@@ -13,11 +13,11 @@ export function parseReadAnswer(body: unknown): ReadAnswer {
   return { assertion: '' };
 }
 
-/** The 清除 form: which panel, and the page to go back to. */
-export function parseClearForm(body: unknown): { purpose: CardReadPurpose; returnTo: string } | null {
+/** The 清除 form: which panel (one of the declared purposes), and the page to go back to. */
+export function parseClearForm(body: unknown, purposes: ReadonlySet<CardReadPurpose>): { purpose: CardReadPurpose; returnTo: string } | null {
   const purpose = field(body, 'purpose');
   const returnTo = field(body, 'return');
-  if (!isCardReadPurpose(purpose) || !isSafeReturnPath(returnTo)) return null;
+  if (typeof purpose !== 'string' || !purposes.has(purpose) || !isSafeReturnPath(returnTo)) return null;
   return { purpose, returnTo };
 }
 

@@ -10,13 +10,11 @@ export const IAT_FUTURE_S = 60;
 export const IAT_PAST_S = 5 * 60;
 
 /**
- * The flows that ask for a card read; each keeps its own read in the session. Each module declares the ones its
- * flows use (ModuleDefinition.cardReadPurposes) and the composition root refuses to start on one missing here.
+ * The flow that asked for a card read (each keeps its own read in the session): one of those the modules declare
+ * (ModuleDefinition.cardReadPurposes), a short lower-case word.
  */
-export const CARD_READ_PURPOSES = ['login', 'env-check', 'register', 'confirm', 'resend', 'forgot', 'counter'] as const;
-export type CardReadPurpose = (typeof CARD_READ_PURPOSES)[number];
-export const isCardReadPurpose = (v: unknown): v is CardReadPurpose =>
-  typeof v === 'string' && (CARD_READ_PURPOSES as readonly string[]).includes(v);
+export type CardReadPurpose = string;
+export const CARD_READ_PURPOSE = /^[a-z][a-z-]{0,19}$/;
 
 /** Errors the reader agent reports instead of an assertion: the wire format's own list. */
 import type { AgentError } from '../../protocol/index.js';

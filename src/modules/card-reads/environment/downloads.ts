@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { publicDir } from '../../platform/paths.js';
+import { publicDir } from '../../../platform/paths.js';
 
 export type LauncherPlatform = 'windows' | 'macos' | 'linux';
 

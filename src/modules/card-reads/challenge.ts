@@ -1,7 +1,7 @@
 // The card-read request carried by the page itself (READER-AGENT.md step 1): nothing is stored until a signed
 // answer comes back, so a page view costs no database write.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { isCardReadPurpose, isSafeReturnPath, type CardReadPurpose } from './read-rules.js';
+import { CARD_READ_PURPOSE, isSafeReturnPath, type CardReadPurpose } from './rules.js';
 
 /** What the server needs back from a card read, sealed into its challenge. */
 export interface ReadRequest {
@@ -64,7 +64,7 @@ export class ReadChallenges {
       return null;
     }
     const { p, r, e, b, x } = terms;
-    if (!isCardReadPurpose(p) || !isSafeReturnPath(r) || typeof e !== 'number' || typeof b !== 'string') return null;
+    if (typeof p !== 'string' || !CARD_READ_PURPOSE.test(p) || !isSafeReturnPath(r) || typeof e !== 'number' || typeof b !== 'string') return null;
     return { id, purpose: p, returnTo: r, expiresAt: new Date(e), bindingHash: b, expectedIdNumber: typeof x === 'string' ? x : null };
   }
 }
