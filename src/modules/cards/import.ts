@@ -7,13 +7,7 @@ import { cardNumberError, publicKeyError } from './rules.js';
 export const cardsFile: RegistryFileSpec = {
   file: 'cards.csv',
   table: 'card',
-  columns: [
-    { name: 'card_number', type: 'char(12)' },
-    { name: 'id_number', type: 'char(10)' },
-    { name: 'issued_on', type: 'date' },
-    { name: 'status', type: 'text' },
-    { name: 'public_key', type: 'text' },
-  ],
+  columns: ['card_number', 'id_number', 'issued_on', 'status', 'public_key'],
   key: ['card_number'],
   async prepare({ today }) {
     return ([cardNumber, idNumber, issuedOn, status, publicKey]) => {

@@ -7,12 +7,7 @@ import { UNIT_NAME_MAX, unitCodeError } from './rules.js';
 export const enrollmentsFile: RegistryFileSpec = {
   file: 'enrollments.csv',
   table: 'enrollment',
-  columns: [
-    { name: 'id_number', type: 'char(10)' },
-    { name: 'unit_code', type: 'char(8)' },
-    { name: 'unit_name', type: 'varchar(100)' },
-    { name: 'insured', type: 'boolean' },
-  ],
+  columns: ['id_number', 'unit_code', 'unit_name', 'insured'],
   key: ['id_number', 'unit_code'],
   async prepare() {
     return ([idNumber, unitCode, unitName, insured]) => {

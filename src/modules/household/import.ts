@@ -7,15 +7,7 @@ import { householdNumberError, neighborhoodError, PERSON_NAME_MAX, villageCodeSh
 export const personsFile: RegistryFileSpec = {
   file: 'persons.csv',
   table: 'person',
-  columns: [
-    { name: 'id_number', type: 'char(10)' },
-    { name: 'name', type: 'varchar(40)' },
-    { name: 'birth_date', type: 'date' },
-    { name: 'sex', type: 'text' },
-    { name: 'household_number', type: 'char(8)' },
-    { name: 'village_code', type: 'char(11)' },
-    { name: 'neighborhood', type: 'smallint' },
-  ],
+  columns: ['id_number', 'name', 'birth_date', 'sex', 'household_number', 'village_code', 'neighborhood'],
   key: ['id_number'],
   async prepare({ client, today }) {
     // 7,748 codes: checked in memory, so the first bad row is found while streaming.

@@ -11,13 +11,6 @@ import { CsvError, parse } from 'csv-parse';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
-/** One column of a registry file: the CSV header name is also the column name in the table. */
-export interface RegistryColumn {
-  name: string;
-  /** SQL type of the column in the staging table (the registry table's type). */
-  type: string;
-}
-
 /** A value for the staging table (null = SQL NULL), or, as a string, the reason the row is rejected. */
 export type RowCheck = (fields: string[]) => (string | null)[] | string;
 
@@ -26,8 +19,11 @@ export interface RegistryFileSpec {
   file: string;
   /** Registry table the rows are merged into. */
   table: string;
-  /** The header, in order; the row check returns one value per column in the same order. */
-  columns: readonly RegistryColumn[];
+  /**
+   * The header, in order: each a column of the table (the staging table takes the table's own types, so the two
+   * cannot drift); the row check returns one value per column in the same order.
+   */
+  columns: readonly string[];
   /** The natural key: at most one row per key in a file; existing rows with the key are updated. */
   key: readonly string[];
   /** Builds the row check (it may first load small reference data, e.g. the village codes). */
@@ -101,13 +97,13 @@ class RowsToCopy extends Transform {
     const line = ++this.line;
     const columns = this.spec.columns;
     if (line === 1) {
-      const why = headerError(record, columns.map((c) => c.name));
+      const why = headerError(record, columns);
       return done(why ? new RejectedRow(line, why) : undefined);
     }
     if (record.length === 1 && record[0] === '') return done(); // an empty line
     if (record.length !== columns.length) return done(new RejectedRow(line, `expected ${columns.length} fields, found ${record.length}`));
     for (let i = 0; i < record.length; i++) {
-      if (LINE_BREAK.test(record[i]!)) return done(new RejectedRow(line, `${columns[i]!.name}: contains a line break`));
+      if (LINE_BREAK.test(record[i]!)) return done(new RejectedRow(line, `${columns[i]}: contains a line break`));
     }
     const values = this.check(record);
     if (typeof values === 'string') return done(new RejectedRow(line, values));
@@ -125,7 +121,7 @@ class RowsToCopy extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.line === 0) return done(new RejectedRow(1, `the file is empty (expected the header "${this.spec.columns.map((c) => c.name).join(',')}")`));
+    if (this.line === 0) return done(new RejectedRow(1, `the file is empty (expected the header "${this.spec.columns.join(',')}")`));
     if (this.pending) this.push(this.pending);
     done();
   }
@@ -145,9 +141,9 @@ export async function importRegistryFile(client: pg.ClientBase, spec: RegistryFi
     return ms;
   };
   const stage = quoteIdent(`stage_${spec.table}`);
-  const names = spec.columns.map((c) => quoteIdent(c.name));
+  const names = spec.columns.map(quoteIdent);
   const key = spec.key.map(quoteIdent);
-  const nonKey = spec.columns.map((c) => c.name).filter((n) => !spec.key.includes(n)).map(quoteIdent);
+  const nonKey = spec.columns.filter((n) => !spec.key.includes(n)).map(quoteIdent);
 
   await client.query('begin');
   try {
@@ -155,7 +151,7 @@ export async function importRegistryFile(client: pg.ClientBase, spec: RegistryFi
     await client.query(`lock table ${quoteIdent(spec.table)} in share row exclusive mode`);
     for (const table of spec.referencedTables ?? []) await client.query(`lock table ${quoteIdent(table)} in share mode`);
     await client.query(
-      `create temp table ${stage} (line integer not null, ${spec.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')}) on commit drop`,
+      `create temp table ${stage} on commit drop as select 0 as line, ${names.join(', ')} from ${quoteIdent(spec.table)} with no data`,
     );
     const check = await spec.prepare({ client, today: options.today });
     const rows = new RowsToCopy(spec, check);
