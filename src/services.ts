@@ -7,10 +7,12 @@ import { I18n, LOCALES } from './platform/i18n/index.js';
 import { createMail, mailEntities, type Mailer, type MailTransport, type MailWorker } from './platform/mail/index.js';
 import type { ModuleDefinition, PlatformDeps, WebModule } from './platform/module.js';
 import { createRateLimits, type RateLimit, type RateLimitName } from './platform/http/index.js';
+import { LinkTokenSchema } from './platform/tokens/index.js';
 import { createViews, type Views } from './platform/views/index.js';
 import { cardReadsModule, type CardReads, type ReaderTerminals } from './modules/card-reads/index.js';
 import { cardsModule } from './modules/cards/index.js';
 import { credentialsModule } from './modules/credentials/index.js';
+import { registrationModule } from './modules/registration/index.js';
 import { employersModule } from './modules/employers/index.js';
 import { householdModule } from './modules/household/index.js';
 import { intranetModule } from './modules/intranet/index.js';
@@ -19,7 +21,7 @@ import { intranetModule } from './modules/intranet/index.js';
  * Every module, in the order they are built: a module comes after the modules whose API it uses.
  * Adding a module is one folder (its index.ts exports a ModuleDefinition) and one line here.
  */
-export const MODULES = [intranetModule, householdModule, cardsModule, cardReadsModule, employersModule, credentialsModule] as const;
+export const MODULES = [intranetModule, householdModule, cardsModule, cardReadsModule, employersModule, registrationModule, credentialsModule] as const;
 
 type Definition = (typeof MODULES)[number];
 /** Each module's public API, by module name (what create() returned as `api`). */
@@ -35,11 +37,11 @@ type Unsatisfied<D> = D extends Definition ? (ModuleDeps extends Parameters<D['c
 const _everyModuleIsSatisfied: [Unsatisfied<Definition>] extends [never] ? true : Unsatisfied<Definition> = true;
 void _everyModuleIsSatisfied;
 
-/** Registration's mails (subjects in the platform catalogue), until a registration module declares them. */
-const REGISTRATION_MAIL_TEMPLATES = ['registration-confirmation', 'registration-complete', 'password-reset', 'deletion-confirmation', 'deletion-notice'];
+/** Deletion's mails (subjects in the platform catalogue), until the deletion flow declares them. */
+const DELETION_MAIL_TEMPLATES = ['deletion-confirmation', 'deletion-notice'];
 
 /** Every entity the ORM maps: the platform's and each module's. Reading it instantiates nothing. */
-export const entities = [AuditEventSchema, ...mailEntities, ...MODULES.flatMap((m) => m.entities ?? [])];
+export const entities = [AuditEventSchema, LinkTokenSchema, ...mailEntities, ...MODULES.flatMap((m) => m.entities ?? [])];
 
 export interface Services {
   config: Config;
@@ -100,7 +102,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     const audit = new AuditLog(clock);
     const rateLimits = createRateLimits({ pool: sessionPool, limits: overrides.rateLimits });
     const i18n = new I18n(...MODULES.flatMap((m) => (m.messages ? [m.messages] : [])));
-    const mailTemplates = [...REGISTRATION_MAIL_TEMPLATES, ...MODULES.flatMap((m) => m.mailTemplates ?? [])];
+    const mailTemplates = [...DELETION_MAIL_TEMPLATES, ...MODULES.flatMap((m) => m.mailTemplates ?? [])];
     for (const template of mailTemplates) {
       for (const locale of LOCALES) if (!i18n.has(locale, `mail.${template}.subject`)) throw new Error(`mail template ${template} has no ${locale} subject`);
     }

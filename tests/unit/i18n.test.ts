@@ -6,6 +6,7 @@ import { I18n, LOCALES } from '../../src/platform/i18n/index.js';
 import { platformMessages } from '../../src/platform/i18n/messages.js';
 import { environmentMessages } from '../../src/modules/card-reads/environment/messages.js';
 import { cardReadMessages } from '../../src/modules/card-reads/messages.js';
+import { householdMessages } from '../../src/modules/household/messages.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -17,7 +18,7 @@ function files(dir: string, ext: string): string[] {
 }
 
 test('every message key a template or module uses exists in zh-TW and in en', () => {
-  const i18n = new I18n(cardReadMessages, environmentMessages);
+  const i18n = new I18n(cardReadMessages, environmentMessages, householdMessages);
   const used = new Set<string>();
   const literalKey = /\bt\(\s*'([a-zA-Z][\w.-]*)'/g;
   for (const file of [...files(join(root, 'views'), '.eta'), ...files(join(root, 'src', 'modules'), '.ts')]) {
@@ -30,7 +31,7 @@ test('every message key a template or module uses exists in zh-TW and in en', ()
 });
 
 test('both catalogues hold the same keys', () => {
-  for (const messages of [platformMessages, cardReadMessages, environmentMessages]) {
+  for (const messages of [platformMessages, cardReadMessages, environmentMessages, householdMessages]) {
     const zh = Object.keys(messages['zh-TW']).sort();
     const en = Object.keys(messages.en).sort();
     assert.deepEqual(zh.filter((k) => !en.includes(k)), [], 'keys only in zh-TW');

@@ -1,6 +1,8 @@
 import type { Orm } from '../../platform/db/index.js';
 import { defineModule, type PlatformDeps } from '../../platform/module.js';
 import { DivisionsService } from './divisions.js';
+import { householdMessages } from './messages.js';
+import { addressRouter } from './routes.js';
 import { CountySchema, TownshipSchema, VillageSchema } from './entities/division.js';
 import { PersonSchema } from './entities/person.js';
 import { TableHouseholdRegistry, type HouseholdRegistry } from './registry.js';
@@ -17,6 +19,15 @@ export {
 export { idNumberError, isValidIdNumber, idNumberKind, idCheckDigit, sexOfIdNumber, type IdNumberKind } from './id-number.js';
 export { householdNumberError, neighborhoodError, villageCodeShapeError, PERSON_NAME_MAX } from './rules.js';
 export { holderInHouseholdRegistry, personsFile } from './import.js';
+export {
+  addressChoices,
+  addressInput,
+  parseAddress,
+  type AddressChoices,
+  type AddressInput,
+  type AddressValue,
+  type AddressResult,
+} from './address.js';
 
 export const householdEntities = [CountySchema, TownshipSchema, VillageSchema, PersonSchema];
 
@@ -31,11 +42,16 @@ export function createHouseholdModule(deps: { orm: Orm; registry?: HouseholdRegi
   };
 }
 
-/** The household module's definition; `household` in ServiceOverrides.modules replaces the registry. */
+/**
+ * The household module's definition; `household` in ServiceOverrides.modules replaces the registry. Its web part
+ * is the address picker's fragment (views/household/_address.eta), embedded by the forms that ask for 戶籍鄉鎮里鄰.
+ */
 export const householdModule = defineModule({
   name: 'household',
   entities: householdEntities,
-  create: (deps: PlatformDeps & { override?: HouseholdRegistry }) => ({
-    api: createHouseholdModule({ orm: deps.orm, registry: deps.override }),
-  }),
+  messages: householdMessages,
+  create: (deps: PlatformDeps & { override?: HouseholdRegistry }) => {
+    const api = createHouseholdModule({ orm: deps.orm, registry: deps.override });
+    return { web: { citizenRouter: addressRouter({ divisions: api.divisions }) }, api };
+  },
 });

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Translate } from '../i18n/index.js';
+export { passwordStrength, type PasswordStrength } from './password-strength.js';
 
 /** One rejected input: the field's id/name and the message shown beside it and in the error summary. */
 export interface FieldError {

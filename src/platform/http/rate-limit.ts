@@ -19,6 +19,8 @@ export const RATE_LIMITS = {
   cardReadClaims: { points: 30, durationSeconds: 60 },
   /** Login and the other POSTs that check a password or a code. */
   login: { points: 10, durationSeconds: 60 },
+  /** The registration and recovery steps that check a person's data or mail someone (identity, resend, forgot). */
+  accountSteps: { points: 20, durationSeconds: 60 },
 } as const satisfies Record<string, RateLimit>;
 
 export type RateLimitName = keyof typeof RATE_LIMITS;
@@ -58,6 +60,7 @@ export function createRateLimits(options: RateLimitOptions): RateLimits {
     cardReadAnswers: limiter('cardReadAnswers', true),
     cardReadClaims: limiter('cardReadClaims', false),
     login: limiter('login', false),
+    accountSteps: limiter('accountSteps', false),
   };
 }
 

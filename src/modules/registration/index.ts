@@ -1,0 +1,50 @@
+import { defineModule, type PlatformDeps } from '../../platform/module.js';
+import { LinkTokens } from '../../platform/tokens/index.js';
+import type { CardReads } from '../card-reads/index.js';
+import type { CardRegistry } from '../cards/index.js';
+import type { DivisionsService, HouseholdRegistry } from '../household/index.js';
+import { RegistrationSchema } from './entities/registration.js';
+import { registrationMessages } from './messages.js';
+import { registrationRouter } from './routes.js';
+import { RegistrationService } from './service.js';
+
+export { RegistrationService, type Account, type Contacts, type EmailChangeProof, type Identity } from './service.js';
+export { emailChangeProof } from './routes.js';
+export { REGISTRATION_STATES, type RegistrationState } from './entities/registration.js';
+export {
+  emailAddress,
+  optionalEmail,
+  mobileNumber,
+  registrationPassword,
+  personalPasswordError,
+  isMicrosoftMail,
+  localPhone,
+  localPhoneParts,
+} from './rules.js';
+
+type Deps = PlatformDeps & {
+  modules: {
+    household: { registry: HouseholdRegistry; divisions: DivisionsService };
+    cards: { registry: CardRegistry };
+    cardReads: { cardReads: CardReads };
+  };
+};
+
+/** The registration module: 首次登入請先申請 (terms, identity, credentials), the confirmation link, 重寄認證信. */
+export const registrationModule = defineModule({
+  name: 'registration',
+  entities: [RegistrationSchema],
+  messages: registrationMessages,
+  mailTemplates: ['registration-confirmation', 'registration-complete'],
+  cardReadPurposes: ['register', 'confirm', 'resend'],
+  create(deps: Deps) {
+    const service = new RegistrationService({
+      ...deps,
+      tokens: new LinkTokens(deps.clock),
+      household: deps.modules.household.registry,
+      cards: deps.modules.cards.registry,
+    });
+    const citizenRouter = registrationRouter({ service, cardReads: deps.modules.cardReads.cardReads, divisions: deps.modules.household.divisions, rateLimits: deps.rateLimits });
+    return { web: { citizenRouter }, api: { service } };
+  },
+});

@@ -1,0 +1,249 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { maskIdNumber, type AuditLog } from '../../platform/audit/index.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Orm } from '../../platform/db/index.js';
+import type { Locale } from '../../platform/i18n/index.js';
+import type { Mailer } from '../../platform/mail/index.js';
+import { hashPassword } from '../../platform/passwords/index.js';
+import { linkTokenHash, type LinkTokenCheck, type LinkTokens } from '../../platform/tokens/index.js';
+import type { VerifiedCard } from '../card-reads/index.js';
+import type { CardRegistry } from '../cards/index.js';
+import { RegistryUnavailableError, type HouseholdRegistry, type PersonRecord } from '../household/index.js';
+import type { Registration, RegistrationState } from './entities/registration.js';
+import { registrations } from './repository.js';
+import { CONFIRM_TOKEN_PURPOSE, CONFIRMATION_TTL_MS } from './rules.js';
+
+/** What the identity step established: the card's holder, checked against the household registry. */
+export interface Identity {
+  idNumber: string;
+  cardNumber: string;
+  name: string;
+  birthDate: string;
+}
+
+export interface Contacts {
+  email: string;
+  spareEmail?: string;
+  localPhone?: string;
+  mobile?: string;
+}
+
+/** The proof that lets a person name a new e-mail address (option b of resend and forgot): 戶籍鄉鎮里鄰 + mobile. */
+export interface EmailChangeProof {
+  email: string;
+  villageCode: string;
+  neighborhood: number;
+  mobile: string;
+}
+
+/** What other modules see of a registration (never the hash, except to the password check). */
+export interface Account {
+  idNumber: string;
+  cardNumber: string;
+  state: RegistrationState;
+  email: string;
+  spareEmail: string | null;
+  localPhone: string | null;
+  mobile: string | null;
+  locale: Locale;
+  sessionEpoch: number;
+  passwordChangedAt: Date;
+}
+
+export type IdentityCheck = { ok: true; identity: Identity } | { ok: false; reason: 'mismatch' | 'unavailable' | 'registered' | 'pending' };
+export type ConfirmResult = 'confirmed' | 'other_card' | Exclude<LinkTokenCheck['status'], 'valid'>;
+export type Where = { clientAddress: string };
+
+const toAccount = (r: Registration): Account => ({
+  idNumber: r.idNumber,
+  cardNumber: r.cardNumber,
+  state: r.state,
+  email: r.email,
+  spareEmail: r.spareEmail ?? null,
+  localPhone: r.localPhone ?? null,
+  mobile: r.mobile ?? null,
+  locale: r.locale === 'en' ? 'en' : 'zh-TW',
+  sessionEpoch: r.sessionEpoch,
+  passwordChangedAt: r.passwordChangedAt,
+});
+
+/** A registration in force: applied and not deleted. */
+const isLive = (r: Registration | null): r is Registration => !!r && r.state !== 'deleted';
+
+export interface RegistrationDeps {
+  orm: Orm;
+  clock: Clock;
+  audit: AuditLog;
+  mail: Mailer;
+  tokens: LinkTokens;
+  household: HouseholdRegistry;
+  cards: CardRegistry;
+}
+
+/** Registration: apply (card + household registry), confirm the e-mail, resend the confirmation; the account API. */
+export class RegistrationService {
+  constructor(private readonly deps: RegistrationDeps) {}
+
+  /** The registration of a person, if any (deleted ones included: login says so). */
+  async account(idNumber: string, em: EntityManager = this.deps.orm.em.fork()): Promise<Account | null> {
+    const row = await registrations.find(em, idNumber);
+    return row && toAccount(row);
+  }
+
+  /** The stored hash, for the password check alone. */
+  async passwordHash(idNumber: string): Promise<string | null> {
+    return (await registrations.find(this.deps.orm.em.fork(), idNumber))?.passwordHash ?? null;
+  }
+
+  /** 下一步 of the identity step: the card's holder must have this 戶號 and address, and no registration yet. */
+  async checkIdentity(card: VerifiedCard, facts: { householdNumber: string; villageCode: string; neighborhood: number }): Promise<IdentityCheck> {
+    const existing = await registrations.find(this.deps.orm.em.fork(), card.idNumber);
+    if (isLive(existing)) return { ok: false, reason: existing.state === 'pending' ? 'pending' : 'registered' };
+    let person: PersonRecord | null;
+    try {
+      const answer = await this.deps.household.check({ idNumber: card.idNumber, ...facts });
+      if (answer === 'unavailable') return { ok: false, reason: 'unavailable' };
+      if (answer === 'mismatch') return { ok: false, reason: 'mismatch' };
+      person = await this.deps.household.findPerson(card.idNumber);
+    } catch (err) {
+      if (err instanceof RegistryUnavailableError) return { ok: false, reason: 'unavailable' };
+      throw err;
+    }
+    if (!person) return { ok: false, reason: 'mismatch' };
+    return { ok: true, identity: { idNumber: card.idNumber, cardNumber: card.cardNumber, name: card.name, birthDate: person.birthDate } };
+  }
+
+  /**
+   * 確認申請: the pending registration, its confirmation link and its mail in one transaction. 'registered' when
+   * one exists already (a second submit, or another browser first): nothing is written, no second mail.
+   */
+  async apply(input: { identity: Identity; password: string; contacts: Contacts; locale: Locale } & Where): Promise<'applied' | 'registered'> {
+    const passwordHash = await hashPassword(input.password);
+    const now = this.deps.clock.now();
+    const { identity, contacts } = input;
+    return this.deps.orm.em.fork().transactional(async (em) => {
+      const applied = await registrations.apply(em, {
+        idNumber: identity.idNumber,
+        cardNumber: identity.cardNumber,
+        state: 'pending',
+        passwordHash,
+        passwordChangedAt: now,
+        sessionEpoch: 0,
+        email: contacts.email,
+        spareEmail: contacts.spareEmail ?? null,
+        localPhone: contacts.localPhone ?? null,
+        mobile: contacts.mobile ?? null,
+        locale: input.locale,
+        createdAt: now,
+        confirmedAt: null,
+        updatedAt: now,
+      });
+      this.audit(em, 'registration.apply', identity.idNumber, applied ? 'success' : 'refused', input.clientAddress, applied ? {} : { reason: 'registered' });
+      if (!applied) return 'registered';
+      await this.sendConfirmation(em, identity.idNumber, contacts.email, input.locale);
+      return 'applied';
+    });
+  }
+
+  /** What a confirmation link is now (its page shows the card panel only for a valid one). */
+  confirmationStatus(tokenHash: string): Promise<LinkTokenCheck> {
+    return this.deps.tokens.checkHashed(this.deps.orm.em.fork(), CONFIRM_TOKEN_PURPOSE, tokenHash);
+  }
+
+  /** 確定 on the confirmation page: the same card as the application, then active and the 註冊完成通知. */
+  async confirm(tokenHash: string, card: VerifiedCard, where: Where): Promise<ConfirmResult> {
+    return this.deps.orm.em.fork().transactional(async (em) => {
+      const status = await this.deps.tokens.checkHashed(em, CONFIRM_TOKEN_PURPOSE, tokenHash);
+      if (status.status !== 'valid') return status.status;
+      const row = await registrations.find(em, status.subject);
+      if (!row || row.state !== 'pending') return 'used';
+      if (row.idNumber !== card.idNumber || row.cardNumber !== card.cardNumber) {
+        this.audit(em, 'registration.confirm', row.idNumber, 'refused', where.clientAddress, { reason: 'other_card' });
+        return 'other_card';
+      }
+      const used = await this.deps.tokens.consumeHashed(em, CONFIRM_TOKEN_PURPOSE, tokenHash);
+      if (used.status !== 'valid') return used.status;
+      const now = this.deps.clock.now();
+      if (!(await registrations.setState(em, row.idNumber, 'pending', 'active', now, { confirmedAt: now }))) return 'used';
+      await this.deps.mail.enqueue(em, { template: 'registration-complete', locale: toAccount(row).locale, to: row.email, data: {}, idempotencyKey: `registration-complete:${tokenHash.slice(0, 24)}` });
+      this.audit(em, 'registration.confirm', row.idNumber, 'success', where.clientAddress);
+      return 'confirmed';
+    });
+  }
+
+  /**
+   * 重寄認證信. The answer is the same whether or not the card is registered: mail goes only to a pending
+   * registration, with a new link that voids the earlier ones. With a proof, the new address replaces the stored one.
+   * 'address_mismatch' concerns the household registry (the person's own record), not the registration.
+   */
+  async resend(card: VerifiedCard, choice: { proof?: EmailChangeProof; locale: Locale } & Where): Promise<'done' | 'address_mismatch' | 'unavailable'> {
+    const proofCheck = choice.proof ? await this.addressMatches(card.idNumber, choice.proof) : 'match';
+    if (proofCheck !== 'match') return proofCheck;
+    await this.deps.orm.em.fork().transactional(async (em) => {
+      const row = await registrations.find(em, card.idNumber);
+      if (!row || row.state !== 'pending') {
+        this.audit(em, 'registration.resend', card.idNumber, 'refused', choice.clientAddress, { reason: row ? row.state : 'none' });
+        return;
+      }
+      let to = row.email;
+      if (choice.proof) {
+        if (!this.mobileMatches(row, choice.proof.mobile)) {
+          this.audit(em, 'registration.resend', row.idNumber, 'refused', choice.clientAddress, { reason: 'mobile' });
+          return;
+        }
+        to = choice.proof.email;
+        await registrations.update(em, row.idNumber, { email: to, updatedAt: this.deps.clock.now() });
+      }
+      await this.sendConfirmation(em, row.idNumber, to, toAccount(row).locale);
+      this.audit(em, 'registration.resend', row.idNumber, 'success', choice.clientAddress, { emailChanged: !!choice.proof });
+    });
+    return 'done';
+  }
+
+  /** Whether 戶籍鄉鎮里鄰 are the person's in the household registry. */
+  async addressMatches(idNumber: string, proof: Pick<EmailChangeProof, 'villageCode' | 'neighborhood'>): Promise<'match' | 'address_mismatch' | 'unavailable'> {
+    try {
+      const person = await this.deps.household.findPerson(idNumber);
+      return person && person.villageCode === proof.villageCode && person.neighborhood === proof.neighborhood ? 'match' : 'address_mismatch';
+    } catch (err) {
+      if (err instanceof RegistryUnavailableError) return 'unavailable';
+      throw err;
+    }
+  }
+
+  /** The stored mobile must be the one given (no stored mobile: no change of address by this route). */
+  mobileMatches(account: { mobile?: string | null }, mobile: string): boolean {
+    return !!account.mobile && account.mobile === mobile.trim();
+  }
+
+  /** A new password (reset or change): ends every other session. Returns the new session epoch. */
+  async setPassword(em: EntityManager, idNumber: string, password: string): Promise<number | null> {
+    return registrations.setPassword(em, idNumber, await hashPassword(password), this.deps.clock.now());
+  }
+
+  /** 基本資料異動 and option b's new address. */
+  async updateContacts(em: EntityManager, idNumber: string, contacts: Partial<Contacts>): Promise<boolean> {
+    const changes: Partial<Registration> = { updatedAt: this.deps.clock.now() };
+    if (contacts.email !== undefined) changes.email = contacts.email;
+    if ('spareEmail' in contacts) changes.spareEmail = contacts.spareEmail ?? null;
+    if ('localPhone' in contacts) changes.localPhone = contacts.localPhone ?? null;
+    if ('mobile' in contacts) changes.mobile = contacts.mobile ?? null;
+    return registrations.update(em, idNumber, changes);
+  }
+
+  private async sendConfirmation(em: EntityManager, idNumber: string, to: string, locale: Locale): Promise<void> {
+    const token = await this.deps.tokens.issue(em, { purpose: CONFIRM_TOKEN_PURPOSE, subject: idNumber, ttlMs: CONFIRMATION_TTL_MS });
+    const expiresAt = new Date(this.deps.clock.now().getTime() + CONFIRMATION_TTL_MS);
+    await this.deps.mail.enqueue(em, {
+      template: 'registration-confirmation',
+      locale,
+      to,
+      data: { linkPath: `/register/confirm?token=${token}`, expiresAt },
+      idempotencyKey: `registration-confirmation:${linkTokenHash(token).slice(0, 24)}`,
+    });
+  }
+
+  private audit(em: EntityManager, action: string, idNumber: string, outcome: 'success' | 'failure' | 'refused', clientAddress: string, detail: Record<string, string | boolean> = {}): void {
+    this.deps.audit.record(em, { actorType: 'citizen', actorId: maskIdNumber(idNumber), action, subject: maskIdNumber(idNumber), outcome, clientAddress, detail });
+  }
+}

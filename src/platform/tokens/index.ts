@@ -1,0 +1,2 @@
+export { LinkTokenSchema, type LinkToken } from './entity.js';
+export { LinkTokens, linkTokenHash, type IssueRequest, type LinkTokenCheck } from './link-tokens.js';

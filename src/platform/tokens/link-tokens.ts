@@ -1,0 +1,132 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
+import type { Clock } from '../clock.js';
+import { LinkTokenSchema } from './entity.js';
+
+export interface IssueRequest {
+  /** What the link does, e.g. 'registration' or 'password-reset' (at most 20 characters). */
+  purpose: string;
+  /** Whom it is for, e.g. an ID number (at most 20 characters). */
+  subject: string;
+  ttlMs: number;
+}
+
+export type LinkTokenCheck =
+  | { status: 'valid'; subject: string; expiresAt: Date }
+  | { status: 'expired' | 'used' | 'superseded' | 'unknown' };
+
+/** 32 random bytes in base64url have no padding and are exactly 43 characters. */
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+const MAX_KEY = 20;
+
+/** The stored form of a token; base64url keeps it the same length as the token. */
+function hashOf(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+/**
+ * What a flow may keep between requests instead of the token (e.g. in the session): it names the link
+ * to checkHashed/consumeHashed but, like the table, cannot be turned back into a working link.
+ */
+export const linkTokenHash = (token: string): string => (TOKEN_SHAPE.test(token) ? hashOf(token) : '');
+const HASH_SHAPE = TOKEN_SHAPE;
+
+/**
+ * Single-use, expiring link tokens. Every method takes the caller's EntityManager, so a token is
+ * written in the same transaction as the change it belongs to and the outbox mail that carries it.
+ */
+export class LinkTokens {
+  constructor(private readonly clock: Clock) {}
+
+  /** Returns the token to put in the link; earlier open links of the same purpose and subject stop working. */
+  async issue(em: EntityManager, request: IssueRequest): Promise<string> {
+    const { purpose, subject, ttlMs } = request;
+    // Longer would fail in the database anyway; saying which field keeps the error useful.
+    if (!purpose || purpose.length > MAX_KEY) throw new Error(`link token purpose must be 1-${MAX_KEY} characters`);
+    if (!subject || subject.length > MAX_KEY) throw new Error(`link token subject must be 1-${MAX_KEY} characters`);
+    if (!(ttlMs > 0)) throw new Error('link token ttlMs must be positive');
+    const now = this.clock.now();
+    const token = randomBytes(32).toString('base64url');
+    // Only the newest mail's link works: an older mail found later in an inbox is harmless.
+    await this.supersedeAt(em, purpose, subject, now);
+    // Inserted now, not at flush, so a check in the same transaction already sees it.
+    await em.insert(LinkTokenSchema, {
+      hash: hashOf(token),
+      purpose,
+      subject,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + ttlMs),
+      usedAt: null,
+      supersededAt: null,
+    });
+    return token;
+  }
+
+  /** What the token is now, without using it (e.g. to show the form a link leads to). */
+  async check(em: EntityManager, purpose: string, token: string): Promise<LinkTokenCheck> {
+    return this.checkHashed(em, purpose, linkTokenHash(token));
+  }
+
+  /** check() by the token's linkTokenHash. */
+  async checkHashed(em: EntityManager, purpose: string, hash: string): Promise<LinkTokenCheck> {
+    if (!HASH_SHAPE.test(hash)) return { status: 'unknown' };
+    return this.statusOf(em, purpose, hash, this.clock.now());
+  }
+
+  /** Uses the token: of two concurrent consumes exactly one is 'valid', the other 'used'. */
+  async consume(em: EntityManager, purpose: string, token: string): Promise<LinkTokenCheck> {
+    return this.consumeHashed(em, purpose, linkTokenHash(token));
+  }
+
+  /** consume() by the token's linkTokenHash. */
+  async consumeHashed(em: EntityManager, purpose: string, hash: string): Promise<LinkTokenCheck> {
+    if (!HASH_SHAPE.test(hash)) return { status: 'unknown' };
+    const now = this.clock.now();
+    // Conditional update: the row lock makes a concurrent consume wait, then find used_at set.
+    const claimed = await em.nativeUpdate(
+      LinkTokenSchema,
+      { hash, purpose, usedAt: null, supersededAt: null, expiresAt: { $gt: now } },
+      { usedAt: now },
+    );
+    const found = await this.find(em, purpose, hash);
+    if (claimed === 1 && found) return { status: 'valid', subject: found.subject, expiresAt: found.expiresAt };
+    return found ? this.classify(found, now) : { status: 'unknown' };
+  }
+
+  /** Voids every open token of this purpose for the subject (registration deleted, e-mail changed). */
+  async supersedeAll(em: EntityManager, purpose: string, subject: string): Promise<number> {
+    return this.supersedeAt(em, purpose, subject, this.clock.now());
+  }
+
+  /** Housekeeping: removes tokens that expired before the given time. Returns how many. */
+  async deleteExpiredBefore(em: EntityManager, before: Date): Promise<number> {
+    return em.nativeDelete(LinkTokenSchema, { expiresAt: { $lt: before } });
+  }
+
+  private async supersedeAt(em: EntityManager, purpose: string, subject: string, now: Date): Promise<number> {
+    // Used tokens keep their 'used' answer; already superseded ones keep their first time.
+    return em.nativeUpdate(LinkTokenSchema, { purpose, subject, usedAt: null, supersededAt: null }, { supersededAt: now });
+  }
+
+  private async statusOf(em: EntityManager, purpose: string, hash: string, now: Date): Promise<LinkTokenCheck> {
+    const found = await this.find(em, purpose, hash);
+    return found ? this.classify(found, now) : { status: 'unknown' };
+  }
+
+  /** Read past the identity map: the updates above change rows behind the ORM's back. */
+  private async find(em: EntityManager, purpose: string, hash: string) {
+    // A token of another purpose is 'unknown': a reset link cannot confirm a registration.
+    return em.findOne(LinkTokenSchema, { hash, purpose }, { disableIdentityMap: true });
+  }
+
+  private classify(
+    row: { usedAt?: Date | null; supersededAt?: Date | null; expiresAt: Date; subject: string },
+    now: Date,
+  ): LinkTokenCheck {
+    if (row.usedAt) return { status: 'used' };
+    // "A newer link was sent" tells the person more than "expired".
+    if (row.supersededAt) return { status: 'superseded' };
+    if (row.expiresAt.getTime() <= now.getTime()) return { status: 'expired' };
+    return { status: 'valid', subject: row.subject, expiresAt: row.expiresAt };
+  }
+}
