@@ -32,6 +32,8 @@ export interface Config {
   logLevel: 'silent' | 'info';
   /** How long a verified card stays usable in a session before it must be read again. */
   cardReadFreshMs: number;
+  /** Consecutive wrong passwords that stop password login for a person (LOGIN_LOCKOUT_ATTEMPTS). */
+  loginLockoutAttempts: number;
 }
 
 const hhmm = /^([01]\d|2[0-4]):([0-5]\d)$/;
@@ -75,6 +77,7 @@ const schema = z.object({
   TRUST_PROXY: z.string().default('loopback'),
   LOG_LEVEL: z.enum(['silent', 'info']).optional(),
   CARD_READ_FRESH_MINUTES: z.coerce.number().int().min(1).max(720).default(10),
+  LOGIN_LOCKOUT_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
 });
 
 /** `true`/`false`, a hop count, or a comma-separated list of addresses, CIDR ranges or Express's names (loopback, uniquelocal). */
@@ -127,5 +130,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     cardReadFreshMs: e.CARD_READ_FRESH_MINUTES * 60 * 1000,
+    loginLockoutAttempts: e.LOGIN_LOCKOUT_ATTEMPTS,
   };
 }

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { ManualClock } from '../../src/platform/clock.js';
-import { buildTestApp, type TestApp } from './app.js';
+import { buildTestApp, type TestApp, type TestAppOptions } from './app.js';
 import { SERVER_ORIGIN, startTestAgent, type TestAgent } from './card-reads.js';
 import { listen } from './chromium.js';
 
@@ -24,10 +24,11 @@ export interface AppWithAgent {
  * The real app with the real agent (simulated reader) allowing `origin`, the app's PUBLIC_ORIGIN. The clock starts
  * at the real time, since the agent stamps reads with it; service hours are always open.
  */
-export async function startAppWithAgent(origin = SERVER_ORIGIN): Promise<AppWithAgent> {
+export async function startAppWithAgent(origin = SERVER_ORIGIN, options: Pick<TestAppOptions, 'env' | 'rateLimits' | 'modules'> = {}): Promise<AppWithAgent> {
   const agent = await startTestAgent(origin);
   const t = await buildTestApp({
-    env: { AGENT_ORIGIN: agent.url, PUBLIC_ORIGIN: origin, SERVICE_HOURS: '00:00-24:00' },
+    ...options,
+    env: { AGENT_ORIGIN: agent.url, PUBLIC_ORIGIN: origin, SERVICE_HOURS: '00:00-24:00', ...options.env },
     clock: new ManualClock(new Date()),
   });
   return {

@@ -62,3 +62,10 @@ test('service hours parse and reject nonsense', () => {
   assert.throws(() => parseServiceHours('6-24'));
   assert.throws(() => parseServiceHours('06:00-25:00'));
 });
+
+test('LOGIN_LOCKOUT_ATTEMPTS: 5 by default, a positive whole number otherwise', () => {
+  assert.equal(loadConfig({}).loginLockoutAttempts, 5);
+  assert.equal(loadConfig({ LOGIN_LOCKOUT_ATTEMPTS: '3' }).loginLockoutAttempts, 3);
+  assert.throws(() => loadConfig({ LOGIN_LOCKOUT_ATTEMPTS: '0' }), /LOGIN_LOCKOUT_ATTEMPTS/);
+  assert.throws(() => loadConfig({ LOGIN_LOCKOUT_ATTEMPTS: 'five' }), /LOGIN_LOCKOUT_ATTEMPTS/);
+});

@@ -147,7 +147,8 @@ export function registrationRouter(deps: RegistrationRouteDeps): Router {
       locale: res.locals.locale as Locale,
       clientAddress: clientAddress(req),
     });
-    if (result === 'registered') return credentialsPage(req, res, entered, [cardError(t, 'registration.error.registered')], 409);
+    // 'registered' here means the same application won a moment earlier (a double click, two tabs): the
+    // identity step already refused cards with a registration, so this person sees what the first submit saw.
     delete req.session.registration;
     cardReads.clear(req, 'register');
     req.session.registrationApplied = { email: form.value.email };
