@@ -9,11 +9,12 @@ import express from 'express';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createServices } from '../../src/services.js';
+import { benchLogin } from './login.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const holdSeconds = Number(process.env.BENCH_HOLD_SECONDS ?? 60);
@@ -44,8 +45,10 @@ async function load(url: string, options: { duration: number; connections: numbe
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'nhi-bench-'));
-const config = loadConfig({ ...process.env, NODE_ENV: 'test', DATA_DIR: dataDir, SERVICE_HOURS: '00:00-24:00', DATABASE_URL: '' });
-const services = await createServices(config);
+const config = loadConfig({ ...process.env, NODE_ENV: 'test', DATA_DIR: dataDir, SERVICE_HOURS: '00:00-24:00', DATABASE_URL: '', PUBLIC_ORIGIN: 'http://localhost:3000' });
+// One load generator is one address: the per-address limits would measure themselves, not the pages.
+const unlimited = { points: 1_000_000, durationSeconds: 60 };
+const services = await createServices(config, { rateLimits: { login: unlimited, cardReadAnswers: unlimited, cardReadClaims: unlimited, accountSteps: unlimited } });
 const hello = express();
 hello.get('/', (_req, res) => {
   res.send('hello');
@@ -71,6 +74,10 @@ try {
   const rate = Math.max(10, Math.round(page.requests.average * 0.5));
   const held = await load(`${site.url}/announcements`, { duration: holdSeconds, connections: 20, overallRate: rate });
   console.log(`p99 latency at ${rate} req/s held ${holdSeconds} s: ${held.latency.p99} ms (p50 ${held.latency.p50} ms)`);
+
+  // As many logins at once as the machine has cores, each a fresh session with its card read.
+  const login = await benchLogin(services, site.url, { people: Number(process.env.BENCH_LOGINS ?? 200), concurrency: cpus().length });
+  console.log(`login (card read + password):       ${login.loginsPerSecond.toFixed(1)} /s  argon2id verify ${login.verifiesPerSecond.toFixed(1)} /s  ratio ${(login.loginsPerSecond / login.verifiesPerSecond).toFixed(2)} (target ≥ 0.8)`);
 } finally {
   bare.server.close();
   site.server.close();
