@@ -83,7 +83,7 @@ export function registrationRouter(deps: RegistrationRouteDeps): Router {
     const card = cardReads.verifiedCard(req, 'register');
     if (!card) errors.unshift(cardError(t, 'registration.error.noCard'));
     if (errors.length || !card || !form.ok || !address.ok) return identityPage(req, res, entered, errors, 400);
-    const check = await service.checkIdentity(card, { householdNumber: form.value.householdNumber, ...address.value });
+    const check = await service.checkIdentity(card, { householdNumber: form.value.householdNumber, ...address.value }, { clientAddress: clientAddress(req) });
     if (!check.ok) {
       if (check.reason === 'unavailable') return render(req, res, 'registration/try-later', {}, { status: 503 });
       const error =

@@ -96,7 +96,14 @@ export class RegistrationService {
   }
 
   /** 下一步 of the identity step: the card's holder must have this 戶號 and address, and no registration yet. */
-  async checkIdentity(card: VerifiedCard, facts: { householdNumber: string; villageCode: string; neighborhood: number }): Promise<IdentityCheck> {
+  async checkIdentity(card: VerifiedCard, facts: { householdNumber: string; villageCode: string; neighborhood: number }, where: Where): Promise<IdentityCheck> {
+    const result = await this.identityOf(card, facts);
+    // A wrong 戶號 for a card in hand is someone guessing or mistyping: worth a row either way.
+    if (!result.ok) await this.deps.audit.recordNow(this.deps.orm.em.fork(), { actorType: 'citizen', actorId: maskIdNumber(card.idNumber), action: 'registration.identity', subject: maskIdNumber(card.idNumber), outcome: 'refused', clientAddress: where.clientAddress, detail: { reason: result.reason } });
+    return result;
+  }
+
+  private async identityOf(card: VerifiedCard, facts: { householdNumber: string; villageCode: string; neighborhood: number }): Promise<IdentityCheck> {
     const existing = await registrations.find(this.deps.orm.em.fork(), card.idNumber);
     if (isLive(existing)) return { ok: false, reason: existing.state === 'pending' ? 'pending' : 'registered' };
     let person: PersonRecord | null;
