@@ -12,6 +12,8 @@ const samples: { [T in MailTemplate]: MailTemplateData[T] } = {
   'registration-confirmation': { linkPath: '/register/confirm?token=abc&x=1', expiresAt: EXPIRES },
   'registration-complete': {},
   'password-reset': { linkPath: '/forgot-password/reset?token=def', expiresAt: EXPIRES },
+  'password-changed': { changedAt: EXPIRES },
+  'email-changed': { changedAt: EXPIRES },
   'deletion-confirmation': { code: 'aB3xY9', linkPath: '/delete-registration/confirm?token=ghi' },
   'deletion-notice': { deletedAt: EXPIRES },
   'bulk-upload-result': {

@@ -9,7 +9,7 @@ import { BrowserAgent } from '../helpers/browser-agent.js';
 describe('the front door', () => {
   const t = useTestApp({
     env: { TRUST_PROXY: 'loopback' },
-    rateLimits: { cardReadAnswers: { points: 3, durationSeconds: 60 }, cardReadClaims: { points: 3, durationSeconds: 60 }, login: { points: 3, durationSeconds: 60 } },
+    rateLimits: { cardReadAnswers: { points: 3, durationSeconds: 60 }, cardReadClaims: { points: 3, durationSeconds: 60 }, login: { points: 3, durationSeconds: 60 }, accountSteps: { points: 3, durationSeconds: 60 } },
   });
 
   const count = async (table: string) => Number((await t.services.orm.em.fork().getConnection().execute(`select count(*) as n from ${table}`))[0].n);
@@ -45,5 +45,18 @@ describe('the front door', () => {
     for (let i = 0; i < 3; i++) assert.equal((await browser.submit({ password: 'abc123' }, 'form.login-form')).status, 400);
     await browser.get('/');
     assert.equal((await browser.submit({ password: 'abc123' }, 'form.login-form')).status, 429);
+  });
+
+  test('the registration, resend and forgot-password steps share one limit per address', async () => {
+    const browser = new BrowserAgent(t.app, { 'X-Forwarded-For': '203.0.113.40' });
+    const statuses: number[] = [];
+    for (const path of ['/resend-confirmation', '/forgot-password', '/resend-confirmation', '/forgot-password']) {
+      await browser.get(path);
+      statuses.push((await browser.submit({ method: 'stored' }, `form[action="${path}"]`)).status);
+    }
+    assert.deepEqual(statuses, [400, 400, 400, 429]);
+    const other = new BrowserAgent(t.app, { 'X-Forwarded-For': '203.0.113.41' });
+    await other.get('/forgot-password');
+    assert.equal((await other.submit({ method: 'stored' }, 'form[action="/forgot-password"]')).status, 400);
   });
 });

@@ -4,11 +4,11 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { I18n, LOCALES } from '../../src/platform/i18n/index.js';
 import { platformMessages } from '../../src/platform/i18n/messages.js';
-import { environmentMessages } from '../../src/modules/card-reads/environment/messages.js';
-import { cardReadMessages } from '../../src/modules/card-reads/messages.js';
-import { householdMessages } from '../../src/modules/household/messages.js';
+import { MODULES } from '../../src/services.js';
 
 const root = join(import.meta.dirname, '..', '..');
+/** Every module's catalogue, from the definitions the app is built from. */
+const moduleMessages = MODULES.flatMap((m) => (m.messages ? [m.messages] : []));
 
 function files(dir: string, ext: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -18,7 +18,7 @@ function files(dir: string, ext: string): string[] {
 }
 
 test('every message key a template or module uses exists in zh-TW and in en', () => {
-  const i18n = new I18n(cardReadMessages, environmentMessages, householdMessages);
+  const i18n = new I18n(...moduleMessages);
   const used = new Set<string>();
   const literalKey = /\bt\(\s*'([a-zA-Z][\w.-]*)'/g;
   for (const file of [...files(join(root, 'views'), '.eta'), ...files(join(root, 'src', 'modules'), '.ts')]) {
@@ -31,7 +31,7 @@ test('every message key a template or module uses exists in zh-TW and in en', ()
 });
 
 test('both catalogues hold the same keys', () => {
-  for (const messages of [platformMessages, cardReadMessages, environmentMessages, householdMessages]) {
+  for (const messages of [platformMessages, ...moduleMessages]) {
     const zh = Object.keys(messages['zh-TW']).sort();
     const en = Object.keys(messages.en).sort();
     assert.deepEqual(zh.filter((k) => !en.includes(k)), [], 'keys only in zh-TW');

@@ -1,11 +1,30 @@
 import { z } from 'zod';
+import { emailAddress, mobileNumber, optionalEmail, registrationPassword } from '../registration/index.js';
 
-/** The registration password rules of the seeds: 6–12 characters, no space, no < or >. Messages are catalogue keys. */
-export const registrationPassword = z
-  .string({ message: 'login.error.passwordMissing' })
-  .min(1, 'login.error.passwordMissing')
-  .min(6, 'login.error.passwordLength')
-  .max(12, 'login.error.passwordLength')
-  .regex(/^[^\s<>]+$/, 'login.error.passwordChars');
+/** The login form's own field checks (6–12 characters, no space, < or >); the card comes from the panel. */
+export const loginForm = z.object({
+  password: z
+    .string({ message: 'login.error.passwordMissing' })
+    .min(1, 'login.error.passwordMissing')
+    .min(6, 'login.error.passwordLength')
+    .max(12, 'login.error.passwordLength')
+    .regex(/^[^\s<>]+$/, 'login.error.passwordChars'),
+});
 
-export const loginForm = z.object({ password: registrationPassword });
+/** A new password twice (reset and 註冊密碼變更): registration's rules; the personal ones are checked by the service. */
+export const newPasswordForm = z
+  .object({
+    password: registrationPassword,
+    passwordConfirm: z.string({ message: 'password.error.confirmMissing' }).min(1, 'password.error.confirmMissing'),
+  })
+  .refine((f) => f.password === f.passwordConfirm, { path: ['passwordConfirm'], message: 'password.error.mismatch' });
+
+/** 基本資料異動; the local phone's three parts are checked together by localPhone(). */
+export const profileForm = z.object({
+  email: emailAddress,
+  spareEmail: optionalEmail,
+  mobile: mobileNumber,
+  localPhoneArea: z.string().default(''),
+  localPhoneNumber: z.string().default(''),
+  localPhoneExt: z.string().default(''),
+});

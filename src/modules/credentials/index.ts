@@ -1,24 +1,66 @@
-import type { Config } from '../../config.js';
-import type { Clock } from '../../platform/clock.js';
-import type { RateLimits } from '../../platform/http/index.js';
-import { defineModule, type PlatformDeps, type WebModule } from '../../platform/module.js';
+import { Router } from 'express';
+import { defineModule, type PlatformDeps } from '../../platform/module.js';
+import { renewIdentity } from '../../platform/http/index.js';
+import { LinkTokens } from '../../platform/tokens/index.js';
 import type { CardReads } from '../card-reads/index.js';
+import type { DivisionsService, HouseholdRegistry } from '../household/index.js';
 import type { AnnouncementService } from '../intranet/index.js';
+import type { RegistrationService } from '../registration/index.js';
+import { accountRouter } from './account-routes.js';
+import { LoginLockoutSchema } from './entities/login-lockout.js';
+import { loginSessions } from './login.js';
+import { credentialsMessages } from './messages.js';
+import { recoveryRouter } from './recovery-routes.js';
 import { homeRouter } from './routes.js';
+import { CredentialsService } from './service.js';
 
-/** Login and the home page (the login page is the home page). */
-export function createCredentialsModule(deps: { config: Config; clock: Clock; rateLimits: RateLimits; announcements: AnnouncementService; cardReads: CardReads }) {
-  const { router, citizenRouter } = homeRouter(deps);
-  const web: WebModule = { name: 'credentials', router, citizenRouter };
-  return { web };
-}
+export { CredentialsService, RESET_TTL_MS, type LoginUser, type LoginRefusal, type LoginResult } from './service.js';
+export { PLANNED_PAGES } from './routes.js';
 
-/** The credentials module's definition: the home page shows the intranet's announcements and reads the card to log in. */
+type Deps = PlatformDeps & {
+  modules: {
+    intranet: { announcements: AnnouncementService };
+    household: { registry: HouseholdRegistry; divisions: DivisionsService };
+    cardReads: { cardReads: CardReads };
+    registration: { service: RegistrationService };
+  };
+};
+
+/** Login (the home page), logout, 忘記註冊密碼 and the logged-in services 註冊密碼變更 and 基本資料異動. */
 export const credentialsModule = defineModule({
   name: 'credentials',
-  cardReadPurposes: ['login'],
-  create(deps: PlatformDeps & { modules: { intranet: { announcements: AnnouncementService }; cardReads: { cardReads: CardReads } } }) {
-    const { web } = createCredentialsModule({ ...deps, announcements: deps.modules.intranet.announcements, cardReads: deps.modules.cardReads.cardReads });
-    return { web, api: {} };
+  entities: [LoginLockoutSchema],
+  messages: credentialsMessages,
+  mailTemplates: ['password-reset', 'password-changed', 'email-changed'],
+  cardReadPurposes: ['login', 'forgot', 'reset'],
+  create(deps: Deps) {
+    const cardReads = deps.modules.cardReads.cardReads;
+    const registration = deps.modules.registration.service;
+    const service = new CredentialsService({
+      ...deps,
+      tokens: new LinkTokens(deps.clock),
+      registration,
+      household: deps.modules.household.registry,
+      lockoutAttempts: deps.config.loginLockoutAttempts,
+    });
+    const sessions = loginSessions({ service, cardReads, renewIdentity });
+    const { router, citizenRouter } = homeRouter({ ...deps, announcements: deps.modules.intranet.announcements, cardReads, service, sessions });
+    const citizen = Router();
+    citizen.use(citizenRouter);
+    citizen.use(recoveryRouter({ service, cardReads, divisions: deps.modules.household.divisions, rateLimits: deps.rateLimits }));
+    citizen.use(accountRouter({ service, registration, sessions, rateLimits: deps.rateLimits }));
+    return {
+      web: { router, citizenRouter: citizen },
+      api: {
+        /** Who this request is logged in as (after the credentials middleware), or undefined. */
+        currentPerson: sessions.currentPerson,
+        /** Middleware for logged-in pages: without a login, 303 to / with a message. */
+        requireLogin: sessions.requireLogin,
+        /** Lifts a person's lockout (the counter's 解除鎖定), in the caller's transaction. */
+        unlock: service.unlock.bind(service),
+        /** Whether password login is locked for the person, and the count of wrong tries. */
+        lockState: service.lockState.bind(service),
+      },
+    };
   },
 });

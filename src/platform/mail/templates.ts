@@ -18,6 +18,10 @@ export interface MailTemplateData {
   'registration-complete': Record<string, never>;
   /** 重設註冊密碼: the reset link. */
   'password-reset': { linkPath: string; expiresAt?: MailTime };
+  /** 註冊密碼變更通知: the password was changed or reset (sent to the current main address). */
+  'password-changed': { changedAt: MailTime };
+  /** 電子郵件信箱變更通知: the main address was changed (sent to the old address). */
+  'email-changed': { changedAt: MailTime };
   /** 刪除註冊確認信: the case-sensitive verification code and the link to 確認刪除註冊作業. */
   'deletion-confirmation': { code: string; linkPath: string; expiresAt?: MailTime };
   /** 刪除通知: the registration has been deleted. */
@@ -41,6 +45,8 @@ export const MAIL_TEMPLATES: readonly MailTemplate[] = [
   'registration-confirmation',
   'registration-complete',
   'password-reset',
+  'password-changed',
+  'email-changed',
   'deletion-confirmation',
   'deletion-notice',
   'bulk-upload-result',

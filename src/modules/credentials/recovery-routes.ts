@@ -1,0 +1,115 @@
+import { Router, type Request, type Response } from 'express';
+import { clientAddress, limitByAddress, renewIdentity, type RateLimits } from '../../platform/http/index.js';
+import { errorFor, parseForm, passwordStrength, type FieldError } from '../../platform/forms/index.js';
+import type { Translate } from '../../platform/i18n/index.js';
+import { linkTokenHash } from '../../platform/tokens/index.js';
+import { render } from '../../platform/views/index.js';
+import type { CardReads } from '../card-reads/index.js';
+import { addressChoices, addressInput, type DivisionsService } from '../household/index.js';
+import { emailChangeProof } from '../registration/index.js';
+import { newPasswordForm } from './forms.js';
+import type { CredentialsService, ResetResult } from './service.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    /** The reset link being used: its hash only, so the session store cannot replay it. */
+    passwordReset?: { tokenHash: string; idNumber: string };
+  }
+}
+
+const FORGOT = '/forgot-password';
+const RESET = '/reset-password';
+
+const text = (body: unknown, name: string): string => {
+  const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
+  return typeof value === 'string' ? value.trim() : '';
+};
+
+/** 忘記註冊密碼 and the reset link's page (SPEC.md "Forgot password"). */
+export function recoveryRouter(deps: { service: CredentialsService; cardReads: CardReads; divisions: DivisionsService; rateLimits: RateLimits }): Router {
+  const router = Router();
+  const { service, cardReads } = deps;
+  const steps = limitByAddress(deps.rateLimits.accountSteps);
+
+  const forgotPage = async (req: Request, res: Response, body: unknown, errors: FieldError[] = [], status = 200) => {
+    render(req, res, 'forgot/forgot', {
+      errors,
+      hasErrors: errors.length > 0,
+      errorFor,
+      values: { method: text(body, 'method') || 'stored', email: text(body, 'email'), mobile: text(body, 'mobile') },
+      address: await addressChoices(deps.divisions, addressInput(body)),
+      cardPanel: await cardReads.panel(req, { purpose: 'forgot', returnTo: FORGOT }),
+    }, { status });
+  };
+  router.get(FORGOT, (req, res) => forgotPage(req, res, {}));
+  router.post(FORGOT, steps, async (req, res) => {
+    const t = res.locals.t as Translate;
+    if (text(req.body, 'refresh') === 'address') return forgotPage(req, res, req.body);
+    const proof = await emailChangeProof(deps.divisions, req.body, t);
+    const errors = [...proof.errors];
+    const card = cardReads.verifiedCard(req, 'forgot');
+    if (!card) errors.unshift({ field: 'card-panel-forgot', message: t('registration.error.noCard') });
+    if (errors.length || !card) return forgotPage(req, res, req.body, errors, 400);
+    const outcome = await service.requestReset(card, { proof: proof.value, clientAddress: clientAddress(req) });
+    if (outcome === 'unavailable') return render(req, res, 'registration/try-later', {}, { status: 503 });
+    if (outcome === 'address_mismatch') return forgotPage(req, res, req.body, [{ field: 'village', message: t('registration.error.addressMismatch') }], 400);
+    cardReads.clear(req, 'forgot');
+    // The same page whether or not the card is registered (no enumeration).
+    render(req, res, 'credentials/message', { titleKey: 'forgot.sent.title', messageKey: 'forgot.sent.message' });
+  });
+
+  // The reset link: the token leaves the URL at once and stays in the session as its hash.
+  router.get(RESET, async (req, res) => {
+    const token = typeof req.query.token === 'string' ? req.query.token : undefined;
+    if (token !== undefined) {
+      const status = await service.resetStatus(linkTokenHash(token));
+      if (status.status !== 'valid') return linkRefused(req, res, status.status);
+      await renewIdentity(req);
+      req.session.passwordReset = { tokenHash: linkTokenHash(token), idNumber: status.subject };
+      return res.redirect(303, RESET);
+    }
+    const reset = req.session?.passwordReset;
+    if (!reset) return linkRefused(req, res, 'unknown');
+    const status = await service.resetStatus(reset.tokenHash);
+    if (status.status !== 'valid') return linkRefused(req, res, status.status);
+    return resetPage(req, res);
+  });
+  const resetPage = async (req: Request, res: Response, errors: FieldError[] = [], status = 200, strength?: string) => {
+    const reset = req.session.passwordReset!;
+    render(req, res, 'forgot/reset', {
+      errors,
+      hasErrors: errors.length > 0,
+      errorFor,
+      strength,
+      cardPanel: await cardReads.panel(req, { purpose: 'reset', returnTo: RESET, expectedIdNumber: reset.idNumber }),
+    }, { status });
+  };
+  router.post(RESET, steps, async (req, res) => {
+    const reset = req.session?.passwordReset;
+    if (!reset) return linkRefused(req, res, 'unknown');
+    const t = res.locals.t as Translate;
+    const form = parseForm(newPasswordForm, req.body, t);
+    const errors: FieldError[] = form.ok ? [] : [...form.errors];
+    const card = cardReads.verifiedCard(req, 'reset');
+    if (!card) errors.unshift({ field: 'card-panel-reset', message: t('registration.error.noCard') });
+    else if (card.idNumber !== reset.idNumber) errors.unshift({ field: 'card-panel-reset', message: t('forgot.error.otherCard') });
+    const password = typeof req.body?.password === 'string' ? (req.body.password as string) : '';
+    if (card && form.ok) {
+      const personal = await service.personalPasswordError(form.value.password, card);
+      if (personal) errors.push({ field: 'password', message: t(personal) });
+    }
+    const strength = password ? passwordStrength(password) : undefined;
+    if (errors.length || !card || !form.ok) return resetPage(req, res, errors, 400, strength);
+    const result = await service.reset(reset.tokenHash, card, form.value.password, { clientAddress: clientAddress(req) });
+    if (result === 'other_card') return resetPage(req, res, [{ field: 'card-panel-reset', message: t('forgot.error.otherCard') }], 400);
+    if (result !== 'done') return linkRefused(req, res, result);
+    delete req.session.passwordReset;
+    cardReads.clear(req, 'reset');
+    render(req, res, 'credentials/message', { titleKey: 'forgot.reset.doneTitle', messageKey: 'account.password.done', loginLink: true });
+  });
+  const linkRefused = (req: Request, res: Response, status: Exclude<ResetResult, 'done' | 'other_card'>) => {
+    render(req, res, 'credentials/message', { titleKey: 'forgot.link.title', messageKey: `forgot.link.${status}`, forgotLink: true }, { status: 410 });
+  };
+
+  return router;
+}
