@@ -1,35 +1,21 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import type { TestApp } from '../helpers/app.js';
-import { insertTestCard, type TestAgent } from '../helpers/card-reads.js';
-import { axeViolations, launchChromium, screenshot } from '../helpers/chromium.js';
-import { startLiveSite, type LiveSite } from '../helpers/site.js';
+import { insertTestCard } from '../helpers/card-reads.js';
+import { axeViolations, screenshot } from '../helpers/chromium.js';
+import { useChromiumSite } from '../helpers/site.js';
 
 // A person at a real browser reads a simulated card on the home page: the form goes to the real agent process,
 // the agent's page posts the signed read back, the claim shows the holder's name. Once with JS, once without.
 describe('card read in Chromium', () => {
-  let t: TestApp;
-  let agent: TestAgent;
-  let browser: Browser;
-  let live: LiveSite;
-  before(async () => {
-    live = await startLiveSite();
-    ({ t, agent } = live);
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await live?.close();
-  });
+  const site = useChromiumSite();
 
   for (const javaScriptEnabled of [false, true]) {
     const mode = javaScriptEnabled ? 'js' : 'nojs';
     test(`reads a simulated card on the home page (${mode})`, async () => {
-      t.clock.set(new Date());
-      const card = await insertTestCard(t.services, { name: javaScriptEnabled ? '張家豪' : '王美玲' });
-      await agent.insert(card.sim);
-      const context = await browser.newContext({ javaScriptEnabled });
+      site.t.clock.set(new Date());
+      const card = await insertTestCard(site.t.services, { name: javaScriptEnabled ? '張家豪' : '王美玲' });
+      await site.agent.insert(card.sim);
+      const context = await site.browser.newContext({ javaScriptEnabled });
       const page = await context.newPage();
       // The page's navigations, to tell what happened when a step times out.
       const trail: string[] = [];
@@ -39,7 +25,7 @@ describe('card read in Chromium', () => {
       const explain = async (err: Error) => {
         throw new Error(`${err.message}\n${trail.join('\n')}\nat ${page.url()}: ${(await page.locator('main').textContent())?.replace(/\s+/g, ' ').slice(0, 300)}`);
       };
-      await page.goto(`${live.origin}/`);
+      await page.goto(`${site.live.origin}/`);
       if (javaScriptEnabled) {
         // The status is polled from the agent by public/js/reader-status.js.
         await page.locator('#card-panel-login .reader-status-live').filter({ hasText: '已插入健保卡' }).waitFor({ timeout: 10_000 });
@@ -49,8 +35,8 @@ describe('card read in Chromium', () => {
       const readButton = page.locator('#card-panel-login form.card-read-form button[type=submit]');
       if (javaScriptEnabled) await readButton.click();
       else {
-        await Promise.all([page.waitForURL(`${agent.url}/v1/read`), readButton.click()]);
-        await Promise.all([page.waitForURL(`${live.origin}/`), page.click('button[type=submit]')]);
+        await Promise.all([page.waitForURL(`${site.agent.url}/v1/read`), readButton.click()]);
+        await Promise.all([page.waitForURL(`${site.live.origin}/`), page.click('button[type=submit]')]);
       }
       await page.locator('#card-panel-login .card-holder-name').waitFor({ timeout: 10_000 }).catch(explain);
       assert.equal(await page.locator('#card-panel-login .card-holder-name').textContent(), card.sim.name);
@@ -62,7 +48,7 @@ describe('card read in Chromium', () => {
       // 清除 forgets the card (an HTMX swap with JS, a form post and redirect without).
       const clear = page.locator('#card-panel-login form.card-clear-form button[type=submit]');
       if (javaScriptEnabled) await clear.click();
-      else await Promise.all([page.waitForNavigation({ url: `${live.origin}/` }), clear.click()]);
+      else await Promise.all([page.waitForNavigation({ url: `${site.live.origin}/` }), clear.click()]);
       await page.locator('#card-panel-login form.card-read-form').waitFor({ timeout: 10_000 }).catch(explain);
       assert.equal(await page.locator('#card-panel-login .card-holder-name').count(), 0);
       // The panel HTMX swapped in polls the agent again.

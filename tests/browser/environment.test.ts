@@ -1,37 +1,23 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import type { TestApp } from '../helpers/app.js';
-import { insertTestCard, type TestAgent } from '../helpers/card-reads.js';
-import { axeViolations, launchChromium, screenshot } from '../helpers/chromium.js';
-import { startLiveSite, type LiveSite } from '../helpers/site.js';
+import { insertTestCard } from '../helpers/card-reads.js';
+import { axeViolations, screenshot } from '../helpers/chromium.js';
+import { useChromiumSite } from '../helpers/site.js';
 
 // 系統設定須知 / 檢測健保卡認證 as a person sees it: the agent's connection shows live with JS (polled as JSON, written as text) and in
 // the framed status page without JS; a read and 驗證健保卡 work either way.
 describe('environment check page in Chromium', () => {
-  let t: TestApp;
-  let agent: TestAgent;
-  let browser: Browser;
-  let live: LiveSite;
-  before(async () => {
-    live = await startLiveSite();
-    ({ t, agent } = live);
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await live?.close();
-  });
+  const site = useChromiumSite();
 
   for (const javaScriptEnabled of [true, false]) {
     const mode = javaScriptEnabled ? 'js' : 'nojs';
     test(`shows the agent connection, reads and verifies a card (${mode})`, async () => {
-      t.clock.set(new Date());
-      const card = await insertTestCard(t.services, { name: '李淑芬', sex: 'F' });
-      await agent.insert(card.sim);
-      const context = await browser.newContext({ javaScriptEnabled });
+      site.t.clock.set(new Date());
+      const card = await insertTestCard(site.t.services, { name: '李淑芬', sex: 'F' });
+      await site.agent.insert(card.sim);
+      const context = await site.browser.newContext({ javaScriptEnabled });
       const page = await context.newPage();
-      await page.goto(`${live.origin}/environment`);
+      await page.goto(`${site.live.origin}/environment`);
       const status = javaScriptEnabled
         ? page.locator('#card-panel-env-check .reader-status-live').filter({ hasText: '伺服器連線正常' })
         : page.frameLocator('#card-panel-env-check iframe.reader-status-frame').locator('.agent-status');
@@ -41,13 +27,13 @@ describe('environment check page in Chromium', () => {
         const violations = await axeViolations(page);
         assert.deepEqual(violations, [], JSON.stringify(violations, null, 2));
       }
-      await Promise.all([page.waitForURL(javaScriptEnabled ? `${live.origin}/environment` : `${agent.url}/v1/read`), page.click('#card-panel-env-check form.card-read-form button[type=submit]')]);
+      await Promise.all([page.waitForURL(javaScriptEnabled ? `${site.live.origin}/environment` : `${site.agent.url}/v1/read`), page.click('#card-panel-env-check form.card-read-form button[type=submit]')]);
       if (!javaScriptEnabled) {
         // 繼續 on the agent's page, which without scripts waits for the person.
-        await Promise.all([page.waitForURL(`${live.origin}/environment`), page.click('button[type=submit]')]);
+        await Promise.all([page.waitForURL(`${site.live.origin}/environment`), page.click('button[type=submit]')]);
       }
       await page.locator('#card-panel-env-check .card-holder-name').waitFor();
-      await Promise.all([page.waitForURL(`${live.origin}/environment?verify=1#verification`), page.click('a.verify-card')]);
+      await Promise.all([page.waitForURL(`${site.live.origin}/environment?verify=1#verification`), page.click('a.verify-card')]);
       await page.locator('#verification').waitFor();
       assert.match((await page.locator('#verification').textContent()) ?? '', /健保卡驗證成功/);
       await status.waitFor({ timeout: 10_000 });

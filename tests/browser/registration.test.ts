@@ -1,38 +1,25 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import type { TestApp } from '../helpers/app.js';
+import type { Page } from 'playwright-core';
 import { insertTestCard, type TestAgent, type TestCard } from '../helpers/card-reads.js';
-import { axeViolations, launchChromium, screenshot } from '../helpers/chromium.js';
+import { axeViolations, screenshot } from '../helpers/chromium.js';
 import { TEST_HOUSEHOLD } from '../helpers/flows.js';
-import { startLiveSite, type LiveSite } from '../helpers/site.js';
+import { useChromiumSite, type LiveSite } from '../helpers/site.js';
 
 const PASSWORD = 'Taipei#2026';
 
 // 首次登入請先申請 in a real browser, then the first login: terms, the card through the real agent, 戶號 and
 // address, password and contacts, the mail's link, the same card again, 登入 and 登出. Once with JS, once without.
 describe('registration and login in Chromium', () => {
-  let t: TestApp;
-  let agent: TestAgent;
-  let browser: Browser;
-  let live: LiveSite;
-  before(async () => {
-    live = await startLiveSite();
-    ({ t, agent } = live);
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await live?.close();
-  });
+  const site = useChromiumSite();
 
   for (const javaScriptEnabled of [false, true]) {
     const mode = javaScriptEnabled ? 'js' : 'nojs';
     test(`registers, confirms by the mail's link and logs in (${mode})`, { timeout: 120_000 }, async () => {
-      t.clock.set(new Date());
-      const card = await insertTestCard(t.services, { name: javaScriptEnabled ? '陳建宏' : '李淑芬', sex: javaScriptEnabled ? 'M' : 'F' });
+      site.t.clock.set(new Date());
+      const card = await insertTestCard(site.t.services, { name: javaScriptEnabled ? '陳建宏' : '李淑芬', sex: javaScriptEnabled ? 'M' : 'F' });
       const email = `browser-${mode}-${card.sim.cardNumber}@example.com.tw`;
-      const context = await browser.newContext({ javaScriptEnabled, locale: 'zh-TW' });
+      const context = await site.browser.newContext({ javaScriptEnabled, locale: 'zh-TW' });
       const page = await context.newPage();
       // The page's navigations, to tell what happened when a step times out.
       const trail: string[] = [];
@@ -55,16 +42,16 @@ describe('registration and login in Chromium', () => {
       };
 
       // 1. The terms, and 我已閱讀完畢，並瞭解相關規定.
-      await page.goto(`${live.origin}/register`);
+      await page.goto(`${site.live.origin}/register`);
       assert.match(await mainText(), /十五、/);
       await check('terms');
       await Promise.all([
-        page.waitForURL(`${live.origin}/register/identity`),
+        page.waitForURL(`${site.live.origin}/register/identity`),
         page.locator('form[action="/register/terms"] button[type=submit]', { hasText: '我已閱讀完畢，並瞭解相關規定' }).click(),
       ]).catch(explain);
 
       // 2. The card, 戶號 and 戶籍鄉鎮里鄰.
-      await readCard(page, live, agent, card, 'register', '/register/identity', javaScriptEnabled).catch(explain);
+      await readCard(page, site.live, site.agent, card, 'register', '/register/identity', javaScriptEnabled).catch(explain);
       await page.fill('#householdNumber', TEST_HOUSEHOLD.householdNumber);
       // With JS a pick swaps the fieldset (HTMX GET /address-fields); without, 更新選項 reloads the form.
       const pickAndFill = async (select: string, value: string, next: string, nextValue: string) => {
@@ -88,7 +75,7 @@ describe('registration and login in Chromium', () => {
       assert.equal(await page.locator('#householdNumber').inputValue(), TEST_HOUSEHOLD.householdNumber, '戶號 survives the list updates');
       await check('identity');
       await Promise.all([
-        page.waitForURL(`${live.origin}/register/credentials`),
+        page.waitForURL(`${site.live.origin}/register/credentials`),
         page.locator('form[action="/register/identity"] button[type=submit]:not([name])', { hasText: '下一步' }).click(),
       ]).catch(explain);
 
@@ -106,7 +93,7 @@ describe('registration and login in Chromium', () => {
       await page.fill('#email', email);
       await check('credentials');
       await Promise.all([
-        page.waitForURL(`${live.origin}/register/applied`),
+        page.waitForURL(`${site.live.origin}/register/applied`),
         page.locator('form[action="/register/credentials"] button[type=submit]', { hasText: '確認申請' }).click(),
       ]).catch(explain);
 
@@ -116,16 +103,16 @@ describe('registration and login in Chromium', () => {
       await check('applied');
 
       // 5. The mail's link (read from the outbox), the same card again, 確定.
-      const rows = (await t.services.orm.em.fork().getConnection().execute(
+      const rows = (await site.t.services.orm.em.fork().getConnection().execute(
         `select payload->>'linkPath' as "linkPath" from outbox_message
           where template = 'registration-confirmation' and recipient = ? order by created_at desc limit 1`,
         [email],
       )) as { linkPath: string }[];
       assert.ok(rows[0]?.linkPath, `no confirmation mail to ${email} in the outbox`);
-      await page.goto(`${live.origin}${rows[0].linkPath}`);
+      await page.goto(`${site.live.origin}${rows[0].linkPath}`);
       assert.equal(pathOf(), '/register/confirm', 'the token leaves the address bar');
       assert.equal(new URL(page.url()).search, '');
-      await readCard(page, live, agent, card, 'confirm', '/register/confirm', javaScriptEnabled).catch(explain);
+      await readCard(page, site.live, site.agent, card, 'confirm', '/register/confirm', javaScriptEnabled).catch(explain);
       await check('confirm');
       await Promise.all([
         page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/register/confirm')),
@@ -136,11 +123,11 @@ describe('registration and login in Chromium', () => {
       await check('confirmed');
 
       // 6. The first login: the card on the home page, the registration password, 登入 → /account, then 登出.
-      await page.goto(`${live.origin}/`);
-      await readCard(page, live, agent, card, 'login', '/', javaScriptEnabled).catch(explain);
+      await page.goto(`${site.live.origin}/`);
+      await readCard(page, site.live, site.agent, card, 'login', '/', javaScriptEnabled).catch(explain);
       await page.fill('form[action="/login"] #password', PASSWORD);
       await Promise.all([
-        page.waitForURL(`${live.origin}/account`, { timeout: 10_000 }),
+        page.waitForURL(`${site.live.origin}/account`, { timeout: 10_000 }),
         page.locator('form[action="/login"] button[type=submit]', { hasText: '登入' }).click(),
       ]).catch(explain);
       const logout = page.locator('form[action="/logout"] button[type=submit]');
@@ -149,7 +136,7 @@ describe('registration and login in Chromium', () => {
       await check('account');
       await Promise.all([page.waitForURL((url) => url.pathname !== '/account'), logout.click()]).catch(explain);
       // Logged out: the account page is closed again.
-      await page.goto(`${live.origin}/account`);
+      await page.goto(`${site.live.origin}/account`);
       assert.equal(pathOf(), '/', 'after 登出 /account sends the person to the login page');
       assert.equal(await page.locator('form[action="/logout"]').count(), 0);
       await context.close();

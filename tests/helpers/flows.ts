@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { BrowserAgent, Page } from './browser-agent.js';
-import { postBack, readAtAgent, readFormOf, type TestCard } from './card-reads.js';
+import { postBack, readAtAgent, readFormOf, SERVER_ORIGIN, type TestCard } from './card-reads.js';
 import type { AppWithAgent } from './site.js';
 import type { TestSmtpServer } from './smtp.js';
 
@@ -33,11 +33,16 @@ export interface Application {
 /** The test card's household registration (tests/helpers/card-reads.ts insertTestCard). */
 export const TEST_HOUSEHOLD = { householdNumber: 'F1234567', county: '63000', township: '63000010', village: '63000010002', neighborhood: '1' };
 
+/** 我已閱讀完畢，並瞭解相關規定 and the card read: the identity step's page, ready for 戶號 and the address. */
+export async function startApplication(site: AppWithAgent, browser: BrowserAgent, card: TestCard, path = '/register'): Promise<Page> {
+  await browser.get(path);
+  await browser.submit({}, 'form[action="/register/terms"]');
+  return readCardHere(site, browser, card, 'register');
+}
+
 /** Terms → card → 戶號 and address → password and contacts → 確認申請, with JavaScript off. Returns the last page. */
 export async function applyOnline(site: AppWithAgent, browser: BrowserAgent, card: TestCard, application: Application = {}): Promise<Page> {
-  await browser.get('/register');
-  await browser.submit({}, 'form[action="/register/terms"]');
-  await readCardHere(site, browser, card, 'register');
+  await startApplication(site, browser, card);
   const identity = { ...TEST_HOUSEHOLD, ...application };
   const credentials = await browser.submit(
     { householdNumber: identity.householdNumber, county: identity.county, township: identity.township, village: identity.village, neighborhood: identity.neighborhood },
@@ -60,7 +65,7 @@ export async function mailTo(site: AppWithAgent, smtp: TestSmtpServer, to: strin
 }
 
 /** The path of the first link to this site in a mail's text. */
-export function linkIn(text: string, origin: string): string {
+export function linkIn(text: string, origin = SERVER_ORIGIN): string {
   const match = new RegExp(`${origin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/[^\\s]+)`).exec(text);
   assert.ok(match, `no link to ${origin} in: ${text}`);
   return match[1]!;

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../src/platform/clock.js';
 import { linkTokenHash } from '../../src/platform/tokens/index.js';
 import type { RegistrationState } from '../../src/modules/registration/index.js';
 import { registrations } from '../../src/modules/registration/repository.js';
-import { buildTestApp, type TestApp } from './app.js';
+import type { TestApp } from './app.js';
 import type { BrowserAgent, Page } from './browser-agent.js';
-import { insertTestCard, postBack, readAtAgent, readFormOf, SERVER_ORIGIN, startTestAgent, type TestAgent, type TestCard } from './card-reads.js';
+import { insertTestCard, SERVER_ORIGIN, type TestAgent, type TestCard } from './card-reads.js';
+import { readCardHere } from './flows.js';
+import { startAppWithAgent, type AppWithAgent } from './site.js';
+
+export { linkIn, readCardHere } from './flows.js';
 import { TestSmtpServer, type CaughtMail } from './smtp.js';
 
 export interface LoginSite {
@@ -22,19 +25,15 @@ export interface LoginSite {
 export async function startLoginSite(env: Record<string, string> = {}): Promise<LoginSite> {
   const smtp = new TestSmtpServer();
   await smtp.start(0);
-  const agent = await startTestAgent(SERVER_ORIGIN);
-  const t = await buildTestApp({
-    env: { AGENT_ORIGIN: agent.url, PUBLIC_ORIGIN: SERVER_ORIGIN, SERVICE_HOURS: '00:00-24:00', SMTP_URL: smtp.url, ...env },
-    clock: new ManualClock(new Date()),
+  const site = await startAppWithAgent(SERVER_ORIGIN, {
+    env: { SMTP_URL: smtp.url, ...env },
     rateLimits: { login: { points: 1000, durationSeconds: 60 }, accountSteps: { points: 1000, durationSeconds: 60 } },
   });
   return {
-    t,
-    agent,
+    ...site,
     smtp,
     async close() {
-      await t.close();
-      await agent.stop();
+      await site.close();
       await smtp.stop();
     },
   };
@@ -88,19 +87,8 @@ export async function setRegistrationState(site: LoginSite, idNumber: string, st
   });
 }
 
-/** The person presses 讀取 on the current page's panel for `purpose`, through the real agent. */
-export async function readCardHere(site: LoginSite, browser: BrowserAgent, card: TestCard, purpose: string): Promise<Page> {
-  if (!browser.page) throw new Error('no page loaded');
-  await site.agent.insert(card.sim);
-  const answer = await readAtAgent(readFormOf(browser.page, purpose));
-  assert.equal(answer.status, 200, answer.html);
-  const back = await postBack(site.t.app, answer);
-  assert.equal(back.status, 303, back.text);
-  return browser.get(back.headers.location!);
-}
-
 /** The home page: read the card, type the password, 登入 (no JS). Returns the page the browser ends on. */
-export async function logIn(site: LoginSite, browser: BrowserAgent, card: TestCard, password: string): Promise<Page> {
+export async function logIn(site: AppWithAgent, browser: BrowserAgent, card: TestCard, password: string): Promise<Page> {
   const home = await browser.get('/');
   // A card read earlier in this session (e.g. before a wrong password) is still on the panel.
   if (home.$('#card-panel-login form.card-read-form').length) await readCardHere(site, browser, card, 'login');
@@ -111,13 +99,6 @@ export async function logIn(site: LoginSite, browser: BrowserAgent, card: TestCa
 export async function mailsTo(site: LoginSite, to: string): Promise<CaughtMail[]> {
   await site.t.services.mailWorker.runOnce();
   return site.smtp.messages.filter((m) => m.to.includes(to));
-}
-
-/** The path of the first link to this site in a mail's text. */
-export function linkIn(text: string): string {
-  const match = new RegExp(`${SERVER_ORIGIN.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/[^\\s]+)`).exec(text);
-  assert.ok(match, `no link in: ${text}`);
-  return match[1]!;
 }
 
 /** Every audit row, as text, for "no secret in the audit table" checks. */

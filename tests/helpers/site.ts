@@ -1,8 +1,10 @@
 import { createServer } from 'node:net';
+import { after, before } from 'node:test';
+import type { Browser } from 'playwright-core';
 import { ManualClock } from '../../src/platform/clock.js';
 import { buildTestApp, type TestApp, type TestAppOptions } from './app.js';
 import { SERVER_ORIGIN, startTestAgent, type TestAgent } from './card-reads.js';
-import { listen } from './chromium.js';
+import { launchChromium, listen } from './chromium.js';
 
 /** A port nobody listens on right now (for a server whose origin must be known before it starts). */
 export async function freePort(): Promise<number> {
@@ -62,6 +64,48 @@ export async function startLiveSite(): Promise<LiveSite> {
     async close() {
       await site.close();
       await close();
+    },
+  };
+}
+
+export interface ChromiumSite {
+  readonly live: LiveSite;
+  readonly t: TestApp;
+  readonly agent: TestAgent;
+  readonly browser: Browser;
+}
+
+/**
+ * One live site (app + agent on a real port) and one Chromium for the tests of the enclosing describe, started
+ * before them and closed after; the returned object's fields work inside tests and hooks.
+ */
+export function useChromiumSite(): ChromiumSite {
+  let live: LiveSite | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    live = await startLiveSite();
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await live?.close();
+  });
+  const started = <T>(value: T | undefined, name: string): T => {
+    if (value === undefined) throw new Error(`the Chromium site is not started yet (read .${name} inside a test or hook)`);
+    return value;
+  };
+  return {
+    get live() {
+      return started(live, 'live');
+    },
+    get t() {
+      return started(live, 't').t;
+    },
+    get agent() {
+      return started(live, 'agent').agent;
+    },
+    get browser() {
+      return started(browser, 'browser');
     },
   };
 }

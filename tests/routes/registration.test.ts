@@ -2,7 +2,8 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BrowserAgent } from '../helpers/browser-agent.js';
 import { insertTestCard, SERVER_ORIGIN, type TestCard } from '../helpers/card-reads.js';
-import { applyOnline, linkIn, mailTo, readCardHere, TEST_HOUSEHOLD } from '../helpers/flows.js';
+import { applyOnline, linkIn, mailTo, readCardHere, startApplication, TEST_HOUSEHOLD } from '../helpers/flows.js';
+import { logIn } from '../helpers/logins.js';
 import { startAppWithAgent, type AppWithAgent } from '../helpers/site.js';
 import { TestSmtpServer } from '../helpers/smtp.js';
 
@@ -49,15 +50,16 @@ describe('registration', () => {
     assert.equal(await stateOf(card), 'active');
     const complete = await mailTo(site, smtp, 'yijun@example.com.tw', /註冊完成通知/);
     assert.match(complete.text, /健保/);
+    const account = await logIn(site, new BrowserAgent(site.t.app), card, 'Taipei#2026');
+    assert.equal(account.url, '/account');
   });
 
   test('in English, with the address picked through the HTMX fragments, the mails are in English', async () => {
     const card = await insertTestCard(site.t.services);
     const browser = new BrowserAgent(site.t.app);
-    await browser.get('/register?lang=en');
-    assert.match(browser.page!.$('button[type=submit]').text(), /I have read and understood the rules/);
-    await browser.submit({}, 'form[action="/register/terms"]');
-    await readCardHere(site, browser, card, 'register');
+    const terms = await browser.get('/register?lang=en');
+    assert.match(terms.$('form[action="/register/terms"] button[type=submit]').text(), /I have read and understood the rules/);
+    await startApplication(site, browser, card, '/register?lang=en');
     const htmx = { 'HX-Request': 'true' };
     const townships = await browser.agent.get(`/address-fields?county=${TEST_HOUSEHOLD.county}`).set(htmx);
     assert.match(townships.text, new RegExp(`value="${TEST_HOUSEHOLD.township}"`));
@@ -71,6 +73,15 @@ describe('registration', () => {
     assert.match(mail.text, /valid/i);
     const confirmed = await confirmByMail(browser, card, 'en@example.com');
     assert.match(confirmed.$('main').text(), /You have completed the e-mail verification/);
+    assert.equal((await logIn(site, new BrowserAgent(site.t.app), card, 'Formosa!2026')).url, '/account');
+  });
+
+  test('before the link is used the registration cannot log in: the pending message points to resend', async () => {
+    const card = await insertTestCard(site.t.services);
+    await applyOnline(site, new BrowserAgent(site.t.app), card, { email: 'waiting@example.com' });
+    const refused = await logIn(site, new BrowserAgent(site.t.app), card, 'Taipei#2026');
+    assert.notEqual(refused.url, '/account');
+    assert.equal(refused.$('a[href="/resend-confirmation"]').length > 0, true);
   });
 
   test('no step can be skipped: each page sends the person back to the first step not yet done', async () => {
@@ -89,9 +100,7 @@ describe('registration', () => {
   test('going back keeps what was typed, never the passwords', async () => {
     const card = await insertTestCard(site.t.services);
     const browser = new BrowserAgent(site.t.app);
-    await browser.get('/register');
-    await browser.submit({}, 'form[action="/register/terms"]');
-    await readCardHere(site, browser, card, 'register');
+    await startApplication(site, browser, card);
     await browser.submit(TEST_HOUSEHOLD, 'form[action="/register/identity"]');
     const back = await browser.submit({ password: 'Secret#123', passwordConfirm: 'Secret#123', mobile: '0911222333', email: 'back@example.com', back: '1' }, 'form[action="/register/credentials"]');
     assert.equal(back.url, '/register/identity');
@@ -108,9 +117,7 @@ describe('registration', () => {
   test('wrong 戶號 or address: the message beside the field and in the summary, values kept, nothing saved', async () => {
     const card = await insertTestCard(site.t.services);
     const browser = new BrowserAgent(site.t.app);
-    await browser.get('/register');
-    await browser.submit({}, 'form[action="/register/terms"]');
-    await readCardHere(site, browser, card, 'register');
+    await startApplication(site, browser, card);
     const wrong = await browser.submit({ ...TEST_HOUSEHOLD, householdNumber: 'F7654321' }, 'form[action="/register/identity"]');
     assert.equal(wrong.status, 400);
     assert.match(beside(browser, 'householdNumber'), /戶號或戶籍鄉鎮里鄰與戶政資料不符/);
@@ -130,9 +137,7 @@ describe('registration', () => {
   test('bad passwords and contacts are refused one by one, each with its reason; nothing is saved', async () => {
     const card = await insertTestCard(site.t.services);
     const browser = new BrowserAgent(site.t.app);
-    await browser.get('/register');
-    await browser.submit({}, 'form[action="/register/terms"]');
-    await readCardHere(site, browser, card, 'register');
+    await startApplication(site, browser, card);
     await browser.submit(TEST_HOUSEHOLD, 'form[action="/register/identity"]');
     const good = { password: 'Taipei#2026', passwordConfirm: 'Taipei#2026', mobile: '0912345678', email: 'ok@example.com.tw' };
     const cases: [Record<string, string>, string, RegExp][] = [
@@ -166,9 +171,7 @@ describe('registration', () => {
   test('the same form submitted twice makes one registration and one mail', async () => {
     const card = await insertTestCard(site.t.services);
     const browser = new BrowserAgent(site.t.app);
-    await browser.get('/register');
-    await browser.submit({}, 'form[action="/register/terms"]');
-    await readCardHere(site, browser, card, 'register');
+    await startApplication(site, browser, card);
     const form = await browser.submit(TEST_HOUSEHOLD, 'form[action="/register/identity"]');
     const fields = { _csrf: form.$('input[name=_csrf]').val() as string, password: 'Taipei#2026', passwordConfirm: 'Taipei#2026', mobile: '0912345678', email: 'twice@example.com' };
     const [first, second] = await Promise.all([
@@ -193,9 +196,7 @@ describe('registration', () => {
     assert.match(again.$('.error-summary').text(), /此健保卡已申請註冊，尚未完成電子郵件信箱認證/);
     const voided = await insertTestCard(site.t.services, { status: 'void' });
     const browser = new BrowserAgent(site.t.app);
-    await browser.get('/register');
-    await browser.submit({}, 'form[action="/register/terms"]');
-    const read = await readCardHere(site, browser, voided, 'register');
+    const read = await startApplication(site, browser, voided);
     assert.match(read.$('#card-panel-register').text(), /./);
     const refused = await browser.submit(TEST_HOUSEHOLD, 'form[action="/register/identity"]');
     assert.equal(refused.status, 400);
@@ -207,9 +208,7 @@ describe('registration', () => {
     try {
       const card = await insertTestCard(down.t.services);
       const browser = new BrowserAgent(down.t.app);
-      await browser.get('/register');
-      await browser.submit({}, 'form[action="/register/terms"]');
-      await readCardHere(down, browser, card, 'register');
+      await startApplication(down, browser, card);
       await down.t.services.orm.em.fork().getConnection().execute('alter table person rename to person_offline');
       const page = await browser.submit(TEST_HOUSEHOLD, 'form[action="/register/identity"]');
       assert.equal(page.status, 503);

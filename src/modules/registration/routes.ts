@@ -140,15 +140,15 @@ export function registrationRouter(deps: RegistrationRouteDeps): Router {
     if (!card || card.idNumber !== identity.idNumber) errors.unshift(cardError(t, 'registration.error.cardAgain'));
     const strength = password ? passwordStrength(password) : undefined;
     if (errors.length || !form.ok || 'error' in phone) return credentialsPage(req, res, entered, errors, 400, strength);
-    const result = await service.apply({
+    // Either outcome ends here: 'registered' means the same application won a moment earlier (a double click, two
+    // tabs), since the identity step already refused cards with a registration; this submit sees what the first saw.
+    await service.apply({
       identity,
       password: form.value.password,
       contacts: { email: form.value.email, spareEmail: form.value.spareEmail, localPhone: phone.value, mobile: form.value.mobile },
       locale: res.locals.locale as Locale,
       clientAddress: clientAddress(req),
     });
-    // 'registered' here means the same application won a moment earlier (a double click, two tabs): the
-    // identity step already refused cards with a registration, so this person sees what the first submit saw.
     delete req.session.registration;
     cardReads.clear(req, 'register');
     req.session.registrationApplied = { email: form.value.email };
