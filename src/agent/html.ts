@@ -100,7 +100,8 @@ export function trayPage(input: {
   inserted: SimCard | null;
   cards: Array<{ id: string; card: SimCard }>;
 }): string {
-  const describe = (c: SimCard) => `${esc(c.name)} (${esc(c.cardNumber)}, ${esc(c.idNumber)})`;
+  const describe = (c: SimCard) =>
+    `${esc(c.name)} (${esc(c.cardNumber)}, ${esc(c.idNumber)})${c.household ? ` — ${bilingual('tray.household')} ${esc(c.household.householdNumber)}, ${esc(c.household.place)} ${c.household.neighborhood} 鄰` : ''}`;
   const inReader = input.inserted
     ? `<p>${bilingual('tray.inReader')} ${describe(input.inserted)}</p>
 <form method="post" action="/sim/tray/remove"><button type="submit">${bilingual('tray.remove')}</button></form>`

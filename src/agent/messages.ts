@@ -31,6 +31,7 @@ const messages = {
   'tray.empty': ['讀卡機內沒有卡片', 'The reader is empty'],
   'tray.cards': ['示範健保卡', 'Demo cards'],
   'tray.noCards': ['沒有示範健保卡', 'No demo cards'],
+  'tray.household': ['戶籍（申請註冊時填寫）', 'household registration (for registering)'],
   'tray.insert': ['插入', 'Insert'],
   'tray.remove': ['取出', 'Remove'],
   'agent.title': ['健保卡讀卡程式', 'NHI card reader agent'],

@@ -43,6 +43,8 @@ export interface SimCard {
   sex: 'M' | 'F';
   issuedOn: string;
   privateKey: string; // base64url 32-byte Ed25519 seed
+  /** Demo cards only: the holder's household registration, shown in the tray so the demo can be registered. */
+  household?: { householdNumber: string; place: string; neighborhood: number };
 }
 
 const simToCardData = (c: SimCard): CardData => ({
@@ -61,6 +63,10 @@ export function parseSimCard(value: unknown): SimCard {
   const fields = ['cardNumber', 'idNumber', 'name', 'birthDate', 'sex', 'issuedOn', 'privateKey'] as const;
   for (const f of fields) if (typeof v[f] !== 'string') throw new Error(`${f} must be a string`);
   const card = Object.fromEntries(fields.map((f) => [f, v[f]])) as unknown as SimCard;
+  const h = v.household as Record<string, unknown> | undefined;
+  if (h && typeof h.householdNumber === 'string' && typeof h.place === 'string' && typeof h.neighborhood === 'number') {
+    card.household = { householdNumber: h.householdNumber, place: h.place, neighborhood: h.neighborhood };
+  }
   if (!/^[A-Za-z0-9_-]{43}$/.test(card.privateKey) || Buffer.from(card.privateKey, 'base64url').length !== 32) {
     throw new Error('privateKey must be the base64url of a 32-byte Ed25519 seed');
   }

@@ -68,12 +68,15 @@ describe('demo registry generator', () => {
     assert.ok(files.length >= 300);
     for (const file of files.slice(0, 40)) {
       const sim = JSON.parse(readFileSync(join(dir, 'cards', file), 'utf8'));
-      assert.deepEqual(Object.keys(sim), ['cardNumber', 'idNumber', 'name', 'birthDate', 'sex', 'issuedOn', 'privateKey']);
+      assert.deepEqual(Object.keys(sim), ['cardNumber', 'idNumber', 'name', 'birthDate', 'sex', 'issuedOn', 'privateKey', 'household']);
       const card = cards.get(sim.cardNumber)!;
       const person = persons.get(sim.idNumber)!;
       assert.equal(`${sim.cardNumber}.json`, file);
       assert.deepEqual([card.id_number, card.issued_on], [sim.idNumber, sim.issuedOn]);
       assert.deepEqual([person.name, person.birth_date, person.sex], [sim.name, sim.birthDate, sim.sex]);
+      // The household note the agent's tray shows, so a demo card can be registered.
+      assert.deepEqual([sim.household.householdNumber, sim.household.neighborhood], [person.household_number, Number(person.neighborhood)]);
+      assert.match(sim.household.place, /^[\u4e00-\u9fff]+$/);
       assert.equal(Buffer.from(sim.privateKey, 'base64url').length, 32);
       const privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: sim.privateKey, x: card.public_key }, format: 'jwk' });
       const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: card.public_key! }, format: 'jwk' });

@@ -217,11 +217,15 @@ async function writeLines(path: string, lines: AsyncIterable<string> | Iterable<
   await pipeline(Readable.from(chunks()), createWriteStream(path));
 }
 
-async function readVillageCodes(): Promise<string[]> {
+/** Every village code, and its full name (縣市 + 鄉鎮市區 + 村里) for the simulated cards' household note. */
+async function readVillages(): Promise<{ codes: string[]; places: Map<string, string> }> {
   const codes: string[] = [];
-  for await (const [code] of createReadStream(join(dataFilesDir, VILLAGES_FILE)).pipe(parse({ bom: true, from_line: 2 })))
+  const places = new Map<string, string>();
+  for await (const [code, , county, , township, village] of createReadStream(join(dataFilesDir, VILLAGES_FILE)).pipe(parse({ bom: true, from_line: 2 }))) {
     codes.push(code as string);
-  return codes;
+    places.set(code as string, `${county}${township}${village}`);
+  }
+  return { codes, places };
 }
 
 /** Writes the demo registry into `options.out`. Refuses in production (DemoRefusedError). */
@@ -230,7 +234,8 @@ export async function writeDemoRegistry(options: DemoRegistryOptions): Promise<D
   const n = options.persons ?? 20;
   if (!Number.isInteger(n) || n < 1 || n > ID_SPACE) throw new Error(`persons must be a whole number from 1 to ${ID_SPACE}`);
   const seed = options.seed ?? DEFAULT_SEED;
-  const data = new DemoData(seed, demoSecret(options.dataDir), await readVillageCodes());
+  const villages = await readVillages();
+  const data = new DemoData(seed, demoSecret(options.dataDir), villages.codes);
   const cardFileLimit = n <= (options.allCardFilesUpTo ?? 1000) ? Infinity : CARD_FILES_WHEN_LARGE;
   mkdirSync(join(options.out, 'cards'), { recursive: true });
   // First, so that even a half-written folder is marked: the import refuses marked folders in production.
@@ -257,8 +262,10 @@ export async function writeDemoRegistry(options: DemoRegistryOptions): Promise<D
         if (key && result.cardFiles >= cardFileLimit) result.cardFilesSkipped++;
         else if (key) {
           result.cardFiles++;
+          // The household note lets someone trying the demo fill in 戶號 and 戶籍鄉鎮里鄰 when registering.
           const simulated = { cardNumber: card.cardNumber, idNumber: p.idNumber, name: p.name, birthDate: p.birthDate, sex: p.sex,
-            issuedOn: card.issuedOn, privateKey: key.privateKey };
+            issuedOn: card.issuedOn, privateKey: key.privateKey,
+            household: { householdNumber: p.householdNumber, place: villages.places.get(p.villageCode) ?? p.villageCode, neighborhood: p.neighborhood } };
           await writeFile(join(options.out, 'cards', `${card.cardNumber}.json`), `${JSON.stringify(simulated, null, 2)}\n`);
         }
         yield `${card.cardNumber},${p.idNumber},${card.issuedOn},${card.status},${key?.publicKey ?? ''}\r\n`;
