@@ -5,8 +5,8 @@ import type { Translate } from '../../platform/i18n/index.js';
 import { linkTokenHash } from '../../platform/tokens/index.js';
 import { render } from '../../platform/views/index.js';
 import type { CardReads } from '../card-reads/index.js';
-import { addressChoices, addressInput, type DivisionsService } from '../household/index.js';
-import { emailChangeProof } from '../registration/index.js';
+import type { DivisionsService } from '../household/index.js';
+import { emailMethodStep } from '../registration/index.js';
 import { newPasswordForm } from './forms.js';
 import type { CredentialsService, ResetResult } from './service.js';
 
@@ -20,10 +20,6 @@ declare module 'express-session' {
 const FORGOT = '/forgot-password';
 const RESET = '/reset-password';
 
-const text = (body: unknown, name: string): string => {
-  const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
-  return typeof value === 'string' ? value.trim() : '';
-};
 
 /** 忘記註冊密碼 and the reset link's page (SPEC.md "Forgot password"). */
 export function recoveryRouter(deps: { service: CredentialsService; cardReads: CardReads; divisions: DivisionsService; rateLimits: RateLimits }): Router {
@@ -31,26 +27,17 @@ export function recoveryRouter(deps: { service: CredentialsService; cardReads: C
   const { service, cardReads } = deps;
   const steps = limitByAddress(deps.rateLimits.accountSteps);
 
-  const forgotPage = async (req: Request, res: Response, body: unknown, errors: FieldError[] = [], status = 200) => {
-    render(req, res, 'forgot/forgot', {
-      errors,
-      hasErrors: errors.length > 0,
-      errorFor,
-      values: { method: text(body, 'method') || 'stored', email: text(body, 'email'), mobile: text(body, 'mobile') },
-      address: await addressChoices(deps.divisions, addressInput(body)),
-      cardPanel: await cardReads.panel(req, { purpose: 'forgot', returnTo: FORGOT }),
-    }, { status });
-  };
+  const forgot = emailMethodStep(deps, 'forgot', FORGOT);
+  const forgotPage = async (req: Request, res: Response, body: unknown, errors: FieldError[] = [], status = 200) =>
+    render(req, res, 'forgot/forgot', await forgot.page(req, body, errors), { status });
   router.get(FORGOT, (req, res) => forgotPage(req, res, {}));
   router.post(FORGOT, steps, async (req, res) => {
     const t = res.locals.t as Translate;
-    if (text(req.body, 'refresh') === 'address') return forgotPage(req, res, req.body);
-    const proof = await emailChangeProof(deps.divisions, req.body, t);
-    const errors = [...proof.errors];
-    const card = cardReads.verifiedCard(req, 'forgot');
-    if (!card) errors.unshift({ field: 'card-panel-forgot', message: t('registration.error.noCard') });
-    if (errors.length || !card) return forgotPage(req, res, req.body, errors, 400);
-    const outcome = await service.requestReset(card, { proof: proof.value, clientAddress: clientAddress(req) });
+    if (forgot.isRefresh(req.body)) return forgotPage(req, res, req.body);
+    const step = await forgot.submit(req, t);
+    if ('errors' in step) return forgotPage(req, res, req.body, step.errors, 400);
+    const card = step.card;
+    const outcome = await service.requestReset(card, { proof: step.proof, clientAddress: clientAddress(req) });
     if (outcome === 'unavailable') return render(req, res, 'registration/try-later', {}, { status: 503 });
     if (outcome === 'address_mismatch') return forgotPage(req, res, req.body, [{ field: 'village', message: t('registration.error.addressMismatch') }], 400);
     cardReads.clear(req, 'forgot');

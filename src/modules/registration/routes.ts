@@ -4,12 +4,13 @@ import { errorFor, parseForm, passwordStrength, type FieldError } from '../../pl
 import type { Locale, Translate } from '../../platform/i18n/index.js';
 import { linkTokenHash } from '../../platform/tokens/index.js';
 import { render } from '../../platform/views/index.js';
-import type { CardReads, VerifiedCard } from '../card-reads/index.js';
-import { addressChoices, addressInput, parseAddress, type DivisionsService } from '../household/index.js';
+import type { CardReads } from '../card-reads/index.js';
+import { addressChoices, parseAddress, type DivisionsService } from '../household/index.js';
 import { flowOf, type EnteredContacts, type EnteredIdentity } from './flow.js';
-import { credentialsForm, identityForm, newEmailForm } from './forms.js';
+import { emailMethodStep } from './email-method.js';
+import { credentialsForm, identityForm } from './forms.js';
 import { isMicrosoftMail, localPhone, personalPasswordError } from './rules.js';
-import type { EmailChangeProof, RegistrationService } from './service.js';
+import type { RegistrationService } from './service.js';
 
 export interface RegistrationRouteDeps {
   service: RegistrationService;
@@ -204,27 +205,16 @@ export function registrationRouter(deps: RegistrationRouteDeps): Router {
   };
 
   // 重寄認證信: (a) the stored address, or (b) a new one proven by 戶籍鄉鎮里鄰 and the stored mobile.
-  const resendPage = async (req: Request, res: Response, body: unknown, errors: FieldError[] = [], status = 200) => {
-    const entered = addressInput(body);
-    render(req, res, 'registration/resend', {
-      errors,
-      hasErrors: errors.length > 0,
-      errorFor,
-      values: { method: text(body, 'method') || 'stored', email: text(body, 'email'), mobile: text(body, 'mobile') },
-      address: await addressChoices(deps.divisions, entered),
-      cardPanel: await cardReads.panel(req, { purpose: 'resend', returnTo: RESEND }),
-    }, { status });
-  };
+  const resend = emailMethodStep(deps, 'resend', RESEND);
+  const resendPage = async (req: Request, res: Response, body: unknown, errors: FieldError[] = [], status = 200) =>
+    render(req, res, 'registration/resend', await resend.page(req, body, errors), { status });
   router.get(RESEND, (req, res) => resendPage(req, res, {}));
   router.post(RESEND, steps, async (req, res) => {
     const t = res.locals.t as Translate;
-    if (text(req.body, 'refresh') === 'address') return resendPage(req, res, req.body);
-    const proof = await emailChangeProof(deps.divisions, req.body, t);
-    const errors = [...proof.errors];
-    const card = cardReads.verifiedCard(req, 'resend');
-    if (!card) errors.unshift({ field: 'card-panel-resend', message: t('registration.error.noCard') });
-    if (errors.length || !card) return resendPage(req, res, req.body, errors, 400);
-    const outcome = await service.resend(card, { proof: proof.value, locale: res.locals.locale as Locale, clientAddress: clientAddress(req) });
+    if (resend.isRefresh(req.body)) return resendPage(req, res, req.body);
+    const step = await resend.submit(req, t);
+    if ('errors' in step) return resendPage(req, res, req.body, step.errors, 400);
+    const outcome = await service.resend(step.card, { proof: step.proof, locale: res.locals.locale as Locale, clientAddress: clientAddress(req) });
     if (outcome === 'unavailable') return render(req, res, 'registration/try-later', {}, { status: 503 });
     if (outcome === 'address_mismatch') return resendPage(req, res, req.body, [{ field: 'village', message: t('registration.error.addressMismatch') }], 400);
     cardReads.clear(req, 'resend');
@@ -233,15 +223,3 @@ export function registrationRouter(deps: RegistrationRouteDeps): Router {
 
   return router;
 }
-
-/** Option b's fields when chosen (method=change), else nothing to check. Shared by resend and forgot. */
-export async function emailChangeProof(divisions: DivisionsService, body: unknown, t: Translate): Promise<{ value?: EmailChangeProof; errors: FieldError[] }> {
-  if (text(body, 'method') !== 'change') return { errors: [] };
-  const form = parseForm(newEmailForm, body, t);
-  const address = await parseAddress(divisions, body, t);
-  const errors = [...(form.ok ? [] : form.errors), ...(address.ok ? [] : address.errors)];
-  if (!form.ok || !address.ok) return { errors };
-  return { value: { email: form.value.email, mobile: form.value.mobile, ...address.value }, errors };
-}
-
-export type { VerifiedCard };
