@@ -98,7 +98,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       const applied = await applyMigrations(orm);
       if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
     }
-    sessionPool = new pg.Pool({ connectionString: database.url, max: 5 });
+    // Sessions and rate-limit counters: a crash may lose their last fraction of a second (a person logs in again, a
+    // counter restarts lower), so their commits do not wait for the disk; registrations and audit rows still do.
+    sessionPool = new pg.Pool({ connectionString: database.url, max: 10, options: '-c synchronous_commit=off' });
     const audit = new AuditLog(clock);
     const rateLimits = createRateLimits({ pool: sessionPool, limits: overrides.rateLimits });
     const i18n = new I18n(...MODULES.flatMap((m) => (m.messages ? [m.messages] : [])));

@@ -19,9 +19,9 @@ async function registeredPeople(services: Services, count: number): Promise<Test
   for (let i = 0; i < count; i++) {
     const card = await insertTestCard(services);
     const identity = { idNumber: card.sim.idNumber, cardNumber: card.sim.cardNumber, name: card.sim.name, birthDate: card.sim.birthDate };
-    await registration.apply({ identity, password: PASSWORD, contacts: { email: `bench${i}@example.com`, mobile: '0912345678' }, locale: 'zh-TW', clientAddress: '127.0.0.1' });
+    await registration.apply({ identity, password: PASSWORD, contacts: { email: `bench-${card.sim.idNumber.toLowerCase()}@example.com`, mobile: '0912345678' }, locale: 'zh-TW', clientAddress: '127.0.0.1' });
     const [row] = (await services.orm.em.fork().getConnection().execute(
-      `select payload->>'linkPath' as link from outbox_message where recipient = ? and template = 'registration-confirmation'`, [`bench${i}@example.com`],
+      `select payload->>'linkPath' as link from outbox_message where recipient = ? and template = 'registration-confirmation'`, [`bench-${card.sim.idNumber.toLowerCase()}@example.com`],
     )) as { link: string }[];
     const token = new URL(row!.link, SERVER_ORIGIN).searchParams.get('token')!;
     const result = await registration.confirm(linkTokenHash(token), { ...identity, readAt: new Date().toISOString() }, { clientAddress: '127.0.0.1' });

@@ -1,6 +1,5 @@
 import { Router } from 'express';
 import { defineModule, type PlatformDeps } from '../../platform/module.js';
-import { renewIdentity } from '../../platform/http/index.js';
 import { LinkTokens } from '../../platform/tokens/index.js';
 import type { CardReads } from '../card-reads/index.js';
 import type { DivisionsService, HouseholdRegistry } from '../household/index.js';
@@ -43,7 +42,7 @@ export const credentialsModule = defineModule({
       household: deps.modules.household.registry,
       lockoutAttempts: deps.config.loginLockoutAttempts,
     });
-    const sessions = loginSessions({ service, cardReads, renewIdentity });
+    const sessions = loginSessions({ service, cardReads });
     const { router, citizenRouter } = homeRouter({ ...deps, announcements: deps.modules.intranet.announcements, cardReads, service, sessions });
     const citizen = Router();
     citizen.use(citizenRouter);

@@ -48,7 +48,7 @@ export interface LoginSessions {
 }
 
 /** Login sessions through a Passport instance of our own (the card is the username, the registration the account). */
-export function loginSessions(deps: { service: CredentialsService; cardReads: CardReads; renewIdentity: (req: Request) => Promise<void> }): LoginSessions {
+export function loginSessions(deps: { service: CredentialsService; cardReads: CardReads }): LoginSessions {
   const instance = new passport.Passport();
   instance.use(STRATEGY, new CardPasswordStrategy(deps.service, deps.cardReads));
   instance.serializeUser((user, done) => done(null, { idNumber: user.idNumber, epoch: user.epoch }));
@@ -85,7 +85,9 @@ export function loginSessions(deps: { service: CredentialsService; cardReads: Ca
       });
     },
     async logIn(req, user) {
-      await deps.renewIdentity(req);
+      // passport's login regenerates the session id itself (keeping the data); the browser binding, and with it the
+      // CSRF token, is renewed here.
+      req.rotateBrowserBinding();
       await new Promise<void>((resolve, reject) => req.login(user, { session: true, keepSessionInfo: true }, (err) => (err ? reject(err) : resolve())));
     },
     currentPerson: (req) => req.user,

@@ -83,8 +83,9 @@ export function homeRouter(deps: HomeDeps): { router: Router; citizenRouter: Rou
     if ('reason' in outcome) {
       return homePage(req, res, { errors: [refusalError(t, outcome.reason, deps.config.loginLockoutAttempts)], hasErrors: true, resendLink: outcome.reason === 'pending' }, 400);
     }
-    await deps.sessions.logIn(req, outcome.user);
+    // Cleared first, so the one save of the login carries it.
     deps.cardReads.clear(req, 'login');
+    await deps.sessions.logIn(req, outcome.user);
     res.redirect(303, '/account');
   });
 

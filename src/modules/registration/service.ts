@@ -90,9 +90,10 @@ export class RegistrationService {
     return row && toAccount(row);
   }
 
-  /** The stored hash, for the password check alone. */
-  async passwordHash(idNumber: string): Promise<string | null> {
-    return (await registrations.find(this.deps.orm.em.fork(), idNumber))?.passwordHash ?? null;
+  /** The registration with its stored hash, for the password check alone (one read per login). */
+  async forLogin(idNumber: string): Promise<{ account: Account; passwordHash: string } | null> {
+    const row = await registrations.find(this.deps.orm.em.fork(), idNumber);
+    return row && { account: toAccount(row), passwordHash: row.passwordHash };
   }
 
   /** 下一步 of the identity step: the card's holder must have this 戶號 and address, and no registration yet. */

@@ -28,9 +28,20 @@ export const SESSION_COOKIE = 'nhi.sid';
 /** Sessions stored in PostgreSQL (table `session`, created by a migration), so any app process can serve any request. */
 export function sessions(options: SessionOptions): RequestHandler[] {
   const PgStore = connectPgSimple(session);
+  const store = new PgStore({ pool: options.pool, tableName: 'session', createTableIfMissing: false, pruneSessionInterval: 15 * 60 });
+  // What this process last wrote for each session during its request: a session someone already saved (passport's
+  // login does) is not written a second time when the response ends.
+  const written = new Map<string, string>();
+  const set = store.set.bind(store);
+  store.set = (sid, sess, done) => {
+    // Entries go when their request ends; a write outside a request must not make the map grow without end.
+    if (written.size > 10_000) written.clear();
+    written.set(sid, snapshot(sess));
+    set(sid, sess, done);
+  };
   const middleware = session({
     name: cookieName(SESSION_COOKIE, options.secure),
-    store: new PgStore({ pool: options.pool, tableName: 'session', createTableIfMissing: false, pruneSessionInterval: 15 * 60 }),
+    store,
     secret: options.secret,
     resave: false,
     saveUninitialized: false,
@@ -43,7 +54,7 @@ export function sessions(options: SessionOptions): RequestHandler[] {
     if (startedAt === undefined || now() - startedAt < options.absoluteMs) return next();
     req.session.regenerate((err) => next(err));
   };
-  return [middleware, endAtAbsoluteLifetime, saveBeforeResponding(now)];
+  return [middleware, endAtAbsoluteLifetime, saveBeforeResponding(now, written)];
 }
 
 /**
@@ -69,12 +80,16 @@ const snapshot = (s: Partial<session.SessionData> | undefined): string => (s ? J
  * posting the form it just got) can reach the store first and find the old session: a card read claimed but not
  * yet there, a card cleared but still shown. A changed session is saved before anything of the response leaves.
  */
-const saveBeforeResponding = (now: () => number): RequestHandler => (req, res, next) => {
+const saveBeforeResponding = (now: () => number, written: Map<string, string>): RequestHandler => (req, res, next) => {
   const before = snapshot(req.session);
   const beforeId = req.sessionID;
   const end = res.end;
   res.end = function endAfterSave(this: typeof res, ...args: unknown[]) {
-    if (!req.session || (snapshot(req.session) === before && req.sessionID === beforeId)) return (end as (...a: unknown[]) => typeof res).apply(this, args);
+    const current = req.session && snapshot(req.session);
+    const savedAlready = req.session?.startedAt !== undefined && written.get(req.sessionID) === current;
+    written.delete(req.sessionID);
+    if (beforeId !== req.sessionID) written.delete(beforeId);
+    if (!req.session || savedAlready || (current === before && req.sessionID === beforeId)) return (end as (...a: unknown[]) => typeof res).apply(this, args);
     req.session.startedAt ??= now();
     req.session.save((err) => {
       if (err) res.statusCode = 500; // the change the response speaks of was not kept
