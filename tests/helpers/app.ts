@@ -32,6 +32,8 @@ export interface TestAppOptions {
   /** Replacements for modules' default implementations (e.g. another household registry). */
   modules?: ServiceOverrides['modules'];
   mailTransport?: ServiceOverrides['mailTransport'];
+  /** Where the app's log lines go (a test that reads them); silent otherwise. */
+  log?: ServiceOverrides['log'];
 }
 
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -52,6 +54,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     rateLimits: options.rateLimits,
     modules: options.modules,
     mailTransport: options.mailTransport,
+    log: options.log,
   });
   const app = createApp(services);
   return {

@@ -26,7 +26,7 @@ export interface AppWithAgent {
  * The real app with the real agent (simulated reader) allowing `origin`, the app's PUBLIC_ORIGIN. The clock starts
  * at the real time, since the agent stamps reads with it; service hours are always open.
  */
-export async function startAppWithAgent(origin = SERVER_ORIGIN, options: Pick<TestAppOptions, 'env' | 'rateLimits' | 'modules'> = {}): Promise<AppWithAgent> {
+export async function startAppWithAgent(origin = SERVER_ORIGIN, options: Pick<TestAppOptions, 'env' | 'rateLimits' | 'modules' | 'log'> = {}): Promise<AppWithAgent> {
   const agent = await startTestAgent(origin);
   const t = await buildTestApp({
     ...options,

@@ -10,11 +10,12 @@ import { TestSmtpServer } from '../helpers/smtp.js';
 // 首次登入請先申請 end to end: the real app and agent, a browser without JavaScript, a real SMTP server.
 describe('registration', () => {
   const smtp = new TestSmtpServer();
+  const logLines: string[] = [];
   let site: AppWithAgent;
   before(async () => {
     await smtp.start();
     // Many steps from one address: the per-address limits are shown by their own tests.
-    site = await startAppWithAgent(SERVER_ORIGIN, { env: { SMTP_URL: smtp.url }, rateLimits: { accountSteps: { points: 10_000, durationSeconds: 60 } } });
+    site = await startAppWithAgent(SERVER_ORIGIN, { env: { SMTP_URL: smtp.url, LOG_LEVEL: 'info' }, log: (line) => logLines.push(line), rateLimits: { accountSteps: { points: 10_000, durationSeconds: 60 } } });
   });
   after(async () => {
     await site?.close();
@@ -287,7 +288,7 @@ describe('registration', () => {
     assert.equal(wrong.$('#email').val(), 'new@example.com');
   });
 
-  test('links are stored hashed; no token or full ID number in the session store, outbox keys or audit', async () => {
+  test('links are stored hashed; no token, password or full ID number in the session store, outbox keys, audit or log', async () => {
     const card = await insertTestCard(site.t.services);
     const browser = new BrowserAgent(site.t.app);
     await applyOnline(site, browser, card, { email: 'hash@example.com' });
@@ -304,5 +305,9 @@ describe('registration', () => {
     const audit = JSON.stringify(await sql('select * from audit_event'));
     assert.doesNotMatch(audit, new RegExp(card.sim.idNumber));
     assert.doesNotMatch(audit, /Taipei#2026/);
+    await logIn(site, new BrowserAgent(site.t.app), card, 'Wrong#0000');
+    assert.ok(logLines.some((line) => /mail .* sent/.test(line)), 'the log is captured');
+    const log = logLines.join('\n');
+    for (const secret of [token, card.sim.idNumber, 'Taipei#2026', 'Wrong#0000']) assert.ok(!log.includes(secret), `the log holds ${secret}`);
   });
 });
