@@ -43,9 +43,9 @@ describe('home page', () => {
     const summary = page.$('.error-summary a').toArray().map((a) => [page.$(a).attr('href'), page.$(a).text()]);
     assert.deepEqual(summary, [
       ['#card-panel-login', '請插入健保卡後，按『讀取』驗證健保卡'],
-      ['#password', '註冊密碼長度必需6-12碼。'],
+      ['#password', '註冊密碼長度必須6-12碼'],
     ]);
-    assert.match(page.$('#password-error').text(), /註冊密碼長度必需6-12碼。/);
+    assert.match(page.$('#password-error').text(), /註冊密碼長度必須6-12碼/);
     assert.equal(page.$('#password').attr('aria-invalid'), 'true');
     assert.equal(page.$('#password').attr('value'), undefined, 'the password is not sent back');
     assert.doesNotMatch(page.html, /ab&lt;/);
@@ -58,7 +58,7 @@ describe('home page', () => {
     await browser.get('/?lang=en');
     const english = await browser.submit({ password: '1' }, 'form.login-form');
     assert.match(english.$('title').text(), /^Error: /);
-    assert.match(english.$('#password-error').text(), /6 to 12 characters/);
+    assert.match(english.$('#password-error').text(), /must be 6-12 characters/);
   });
 
   test('healthz and readyz answer', async () => {

@@ -1,15 +1,8 @@
 import { z } from 'zod';
 import { emailAddress, mobileNumber, optionalEmail, registrationPassword } from '../registration/index.js';
 
-/** The login form's own field checks (6–12 characters, no space, < or >); the card comes from the panel. */
-export const loginForm = z.object({
-  password: z
-    .string({ message: 'login.error.passwordMissing' })
-    .min(1, 'login.error.passwordMissing')
-    .min(6, 'login.error.passwordLength')
-    .max(12, 'login.error.passwordLength')
-    .regex(/^[^\s<>]+$/, 'login.error.passwordChars'),
-});
+/** The login form's field: a registration password by registration's own rule; the card comes from the panel. */
+export const loginForm = z.object({ password: registrationPassword });
 
 /** A new password twice (reset and 註冊密碼變更): registration's rules; the personal ones are checked by the service. */
 export const newPasswordForm = z
