@@ -99,6 +99,12 @@ function errorHandler(services: Services): ErrorRequestHandler {
       // Log what failed, never request bodies (they may hold passwords or ID numbers).
       services.log(`error ${req.method} ${req.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     }
+    // The app's JSON API answers its errors (a body too large or not JSON, a failure) in JSON, never a page.
+    if (req.path.startsWith('/api/')) {
+      const code = status === 413 ? 'payload_too_large' : status >= 500 ? 'server_error' : 'invalid_input';
+      const t = services.i18n.translator(req.acceptsLanguages('zh-TW', 'en') === 'en' ? 'en' : 'zh-TW');
+      return res.status(status >= 500 ? 500 : status).json({ error: code, message: t(`api.error.${code}`, { field: 'body' }), ...(code === 'invalid_input' ? { field: 'body' } : {}) });
+    }
     // The failure may have come before the middleware that prepares page locals (a malformed body).
     if (typeof res.locals.t !== 'function') {
       res.locals.locale = DEFAULT_LOCALE;

@@ -34,6 +34,10 @@ export interface Config {
   cardReadFreshMs: number;
   /** Consecutive wrong passwords that stop password login for a person (LOGIN_LOCKOUT_ATTEMPTS). */
   loginLockoutAttempts: number;
+  /** CAPTCHA_FIXED: every image captcha's answer, for scripted clients (never in production). */
+  captchaFixed: string | undefined;
+  /** How long a 行動裝置認證 code can bind a device (DEVICE_CODE_MINUTES). */
+  deviceCodeMs: number;
 }
 
 const hhmm = /^([01]\d|2[0-4]):([0-5]\d)$/;
@@ -78,6 +82,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['silent', 'info']).optional(),
   CARD_READ_FRESH_MINUTES: z.coerce.number().int().min(1).max(720).default(10),
   LOGIN_LOCKOUT_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  CAPTCHA_FIXED: z.string().regex(/^\d{4,8}$/, 'CAPTCHA_FIXED must be 4 to 8 digits').optional(),
+  DEVICE_CODE_MINUTES: z.coerce.number().int().min(1).max(60).default(10),
 });
 
 /** `true`/`false`, a hop count, or a comma-separated list of addresses, CIDR ranges or Express's names (loopback, uniquelocal). */
@@ -108,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!e.DATABASE_URL && e.ALLOW_EMBEDDED_DB !== '1')
       refusals.push('DATABASE_URL is required in production (or ALLOW_EMBEDDED_DB=1 for a single-container deploy)');
     if (!e.SMTP_URL) refusals.push('SMTP_URL is required in production (the local mailbox is for development)');
+    if (e.CAPTCHA_FIXED) refusals.push('CAPTCHA_FIXED is for development and tests: unset it in production');
     if (refusals.length) throw new Error(`Refusing to start in production:\n  ${refusals.join('\n  ')}`);
   }
 
@@ -131,5 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     cardReadFreshMs: e.CARD_READ_FRESH_MINUTES * 60 * 1000,
     loginLockoutAttempts: e.LOGIN_LOCKOUT_ATTEMPTS,
+    captchaFixed: e.CAPTCHA_FIXED,
+    deviceCodeMs: e.DEVICE_CODE_MINUTES * 60 * 1000,
   };
 }

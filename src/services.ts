@@ -16,12 +16,13 @@ import { registrationModule } from './modules/registration/index.js';
 import { employersModule } from './modules/employers/index.js';
 import { householdModule } from './modules/household/index.js';
 import { intranetModule } from './modules/intranet/index.js';
+import { devicesModule } from './modules/devices/index.js';
 
 /**
  * Every module, in the order they are built: a module comes after the modules whose API it uses.
  * Adding a module is one folder (its index.ts exports a ModuleDefinition) and one line here.
  */
-export const MODULES = [intranetModule, householdModule, cardsModule, cardReadsModule, employersModule, registrationModule, credentialsModule] as const;
+export const MODULES = [intranetModule, householdModule, cardsModule, cardReadsModule, employersModule, registrationModule, credentialsModule, devicesModule] as const;
 
 type Definition = (typeof MODULES)[number];
 /** Each module's public API, by module name (what create() returned as `api`). */
@@ -36,9 +37,6 @@ type Unsatisfied<D> = D extends Definition ? (ModuleDeps extends Parameters<D['c
 // Fails to compile, naming the module, when a module needs something the composition root does not provide.
 const _everyModuleIsSatisfied: [Unsatisfied<Definition>] extends [never] ? true : Unsatisfied<Definition> = true;
 void _everyModuleIsSatisfied;
-
-/** Deletion's mails (subjects in the platform catalogue), until the deletion flow declares them. */
-const DELETION_MAIL_TEMPLATES = ['deletion-confirmation', 'deletion-notice'];
 
 /** Every entity the ORM maps: the platform's and each module's. Reading it instantiates nothing. */
 export const entities = [AuditEventSchema, LinkTokenSchema, ...mailEntities, ...MODULES.flatMap((m) => m.entities ?? [])];
@@ -104,7 +102,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     const audit = new AuditLog(clock);
     const rateLimits = createRateLimits({ pool: sessionPool, limits: overrides.rateLimits });
     const i18n = new I18n(...MODULES.flatMap((m) => (m.messages ? [m.messages] : [])));
-    const mailTemplates = [...DELETION_MAIL_TEMPLATES, ...MODULES.flatMap((m) => m.mailTemplates ?? [])];
+    const mailTemplates = MODULES.flatMap((m) => m.mailTemplates ?? []);
     for (const template of mailTemplates) {
       for (const locale of LOCALES) if (!i18n.has(locale, `mail.${template}.subject`)) throw new Error(`mail template ${template} has no ${locale} subject`);
     }

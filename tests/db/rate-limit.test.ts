@@ -93,12 +93,13 @@ describe('rate limits per address, counted in PostgreSQL', () => {
     assert.equal(row.rows[0]?.points, LOGIN + 2, 'both processes counted into the same row');
   });
 
-  test('the limits are the agreed numbers: card-read answers and claims 30 a minute, login-like posts 10, account steps 20', () => {
+  test('the limits are the agreed numbers: card-read answers and claims 30 a minute, login-like posts 10, account steps 20, wrong device codes 5 in 10 minutes', () => {
     assert.deepEqual(RATE_LIMITS, {
       cardReadAnswers: { points: 30, durationSeconds: 60 },
       cardReadClaims: { points: 30, durationSeconds: 60 },
       login: { points: 10, durationSeconds: 60 },
       accountSteps: { points: 20, durationSeconds: 60 },
+      deviceCodeFailures: { points: 5, durationSeconds: 600 },
     });
   });
 });

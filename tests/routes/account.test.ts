@@ -12,12 +12,13 @@ describe('account', () => {
   after(async () => site?.close());
   beforeEach(() => site.t.clock.set(new Date()));
 
-  test('the menu lists the four services (device ones coming soon) and 登出', async () => {
+  test('the menu links the four services and 登出', async () => {
     const { card } = await registerActive(site);
     const menu = await logIn(site, new BrowserAgent(site.t.app), card, PASSWORD);
     const text = menu.$('.service-menu').text();
     for (const item of ['行動裝置認證', '行動裝置管理作業', '基本資料異動', '註冊密碼變更']) assert.ok(text.includes(item), item);
-    assert.match(text, /即將提供/);
+    assert.equal(menu.$('.service-menu a[href="/account/device-verification"]').length, 1);
+    assert.equal(menu.$('.service-menu a[href="/account/devices"]').length, 1);
     assert.equal(menu.$('.service-menu a[href="/account/profile"]').length, 1);
     assert.equal(menu.$('.service-menu a[href="/account/password"]').length, 1);
     assert.equal(menu.$('form.logout-form[method="post"][action="/logout"]').length, 1);

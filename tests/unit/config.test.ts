@@ -69,3 +69,19 @@ test('LOGIN_LOCKOUT_ATTEMPTS: 5 by default, a positive whole number otherwise', 
   assert.throws(() => loadConfig({ LOGIN_LOCKOUT_ATTEMPTS: '0' }), /LOGIN_LOCKOUT_ATTEMPTS/);
   assert.throws(() => loadConfig({ LOGIN_LOCKOUT_ATTEMPTS: 'five' }), /LOGIN_LOCKOUT_ATTEMPTS/);
 });
+
+test('CAPTCHA_FIXED: digits only, and never in production', () => {
+  assert.equal(loadConfig({}).captchaFixed, undefined);
+  assert.equal(loadConfig({ CAPTCHA_FIXED: '12345' }).captchaFixed, '12345');
+  assert.throws(() => loadConfig({ CAPTCHA_FIXED: 'abc' }), /CAPTCHA_FIXED must be 4 to 8 digits/);
+  const production = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), SMTP_URL: 'smtp://mail:25', ALLOW_EMBEDDED_DB: '1' };
+  assert.doesNotThrow(() => loadConfig(production));
+  assert.throws(() => loadConfig({ ...production, CAPTCHA_FIXED: '12345' }), /Refusing to start in production:[\s\S]*CAPTCHA_FIXED/);
+});
+
+test('DEVICE_CODE_MINUTES: 10 by default, 1 to 60 minutes otherwise', () => {
+  assert.equal(loadConfig({}).deviceCodeMs, 10 * 60 * 1000);
+  assert.equal(loadConfig({ DEVICE_CODE_MINUTES: '5' }).deviceCodeMs, 5 * 60 * 1000);
+  assert.throws(() => loadConfig({ DEVICE_CODE_MINUTES: '0' }), /DEVICE_CODE_MINUTES/);
+  assert.throws(() => loadConfig({ DEVICE_CODE_MINUTES: 'ten' }), /DEVICE_CODE_MINUTES/);
+});

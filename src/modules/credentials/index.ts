@@ -57,6 +57,8 @@ export const credentialsModule = defineModule({
         requireLogin: sessions.requireLogin,
         /** Lifts a person's lockout (the counter's 解除鎖定), in the caller's transaction. */
         unlock: service.unlock.bind(service),
+        /** The registration password check without a card (the mobile app): argon2, the lockout and audit as login. */
+        checkPassword: service.checkPassword.bind(service),
         /** Whether password login is locked for the person, and the count of wrong tries. */
         lockState: service.lockState.bind(service),
       },

@@ -13,10 +13,7 @@ import type { AnnouncementService } from '../intranet/index.js';
 
 /** Pages linked from the home page that later work fills in; each answers a plain "not available yet" page. */
 export const PLANNED_PAGES: Record<string, string> = {
-  '/delete-registration': 'home.delete',
   '/manual': 'home.setup.manual',
-  '/account/device-verification': 'home.service.deviceVerify',
-  '/account/devices': 'home.service.deviceManage',
 };
 
 /** Notices the home page shows after a redirect (by query, so showing one writes no session). */

@@ -51,7 +51,14 @@ export class CredentialsService {
    * no answer is faster than another; a locked person gets the wrong-password answer and the try does not count.
    */
   async login(card: VerifiedCard, password: string, where: Where): Promise<LoginResult> {
-    const { idNumber } = card;
+    return this.checkPassword(card.idNumber, password, where);
+  }
+
+  /**
+   * The password check of login() without a card (the mobile app, on a bound device): the same argon2, lockout
+   * counting and audit rows, so wrong passwords there count toward the web lockout.
+   */
+  async checkPassword(idNumber: string, password: string, where: Where & { via?: 'app' }): Promise<LoginResult> {
     const [registration, lock] = await Promise.all([this.deps.registration.forLogin(idNumber), lockouts.find(this.em, idNumber)]);
     const account = registration?.account;
     const matches = await verifyPassword(account?.state === 'active' ? registration!.passwordHash : null, password);
@@ -229,11 +236,11 @@ export class CredentialsService {
     });
   }
 
-  private entry(action: string, idNumber: string, outcome: Outcome, where: Where, detail: Record<string, string | number | boolean | undefined> = {}) {
-    return { actorType: 'citizen' as const, actorId: maskIdNumber(idNumber), action, subject: maskIdNumber(idNumber), outcome, clientAddress: where.clientAddress, detail };
+  private entry(action: string, idNumber: string, outcome: Outcome, where: Where & { via?: string }, detail: Record<string, string | number | boolean | undefined> = {}) {
+    return { actorType: 'citizen' as const, actorId: maskIdNumber(idNumber), action, subject: maskIdNumber(idNumber), outcome, clientAddress: where.clientAddress, detail: { ...detail, via: where.via } };
   }
 
-  private audit(em: EntityManager, action: string, idNumber: string, outcome: Outcome, where: Where, detail: Record<string, string | number | boolean | undefined> = {}): void {
+  private audit(em: EntityManager, action: string, idNumber: string, outcome: Outcome, where: Where & { via?: string }, detail: Record<string, string | number | boolean | undefined> = {}): void {
     this.deps.audit.record(em, this.entry(action, idNumber, outcome, where, detail));
   }
 }

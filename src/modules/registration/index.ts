@@ -3,6 +3,10 @@ import { LinkTokens } from '../../platform/tokens/index.js';
 import type { CardReads } from '../card-reads/index.js';
 import type { CardRegistry } from '../cards/index.js';
 import type { DivisionsService, HouseholdRegistry } from '../household/index.js';
+import { Captchas } from './captcha.js';
+import { DeletionService } from './deletion.js';
+import { deletionRouter } from './deletion-routes.js';
+import { CaptchaUseSchema, DeletionRequestSchema } from './entities/deletion.js';
 import { RegistrationSchema } from './entities/registration.js';
 import { registrationMessages } from './messages.js';
 import { registrationRouter } from './routes.js';
@@ -30,12 +34,13 @@ type Deps = PlatformDeps & {
   };
 };
 
-/** The registration module: 首次登入請先申請 (terms, identity, credentials), the confirmation link, 重寄認證信. */
+/** The registration module: 首次登入請先申請 (terms, identity, credentials), the confirmation link, 重寄認證信, 刪除註冊申請. */
 export const registrationModule = defineModule({
   name: 'registration',
-  entities: [RegistrationSchema],
+  entities: [RegistrationSchema, DeletionRequestSchema, CaptchaUseSchema],
   messages: registrationMessages,
-  mailTemplates: ['registration-confirmation', 'registration-complete'],
+  // Deletion's subjects are in the platform catalogue (src/platform/i18n/messages.ts).
+  mailTemplates: ['registration-confirmation', 'registration-complete', 'deletion-confirmation', 'deletion-notice'],
   cardReadPurposes: ['register', 'confirm', 'resend'],
   create(deps: Deps) {
     const service = new RegistrationService({
@@ -45,6 +50,10 @@ export const registrationModule = defineModule({
       cards: deps.modules.cards.registry,
     });
     const citizenRouter = registrationRouter({ service, cardReads: deps.modules.cardReads.cardReads, divisions: deps.modules.household.divisions, rateLimits: deps.rateLimits });
-    return { web: { citizenRouter }, api: { service } };
+    const tokens = new LinkTokens(deps.clock);
+    const deletion = new DeletionService({ ...deps, tokens, cards: deps.modules.cards.registry, registration: service, secret: deps.config.sessionSecret });
+    const captchas = new Captchas(deps.config.sessionSecret, deps.clock, deps.config.captchaFixed);
+    citizenRouter.use(deletionRouter({ deletion, captchas, divisions: deps.modules.household.divisions, rateLimits: deps.rateLimits, orm: deps.orm, clock: deps.clock, secret: deps.config.sessionSecret }));
+    return { web: { citizenRouter }, api: { service, deletion } };
   },
 });

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
+import { DeletionRequestSchema, type DeletionRequest } from './entities/deletion.js';
 import { RegistrationSchema, type Registration, type RegistrationState } from './entities/registration.js';
 
 /** Queries of registrations. State changes are conditional on the state read, so two submits cannot both win. */
@@ -38,5 +39,58 @@ export const registrations = {
 
   async update(em: EntityManager, idNumber: string, changes: Partial<Registration>): Promise<boolean> {
     return (await em.nativeUpdate(RegistrationSchema, { idNumber }, changes)) === 1;
+  },
+
+  /**
+   * 確認刪除註冊: deleted and every session ended in one conditional update (pending or active only, so of two
+   * confirms one wins). Returns whether this call deleted it.
+   */
+  async markDeleted(em: EntityManager, idNumber: string, at: Date): Promise<boolean> {
+    const result = await (em as SqlEntityManager).execute<{ affectedRows: number }>(
+      `update registration set state = 'deleted', session_epoch = session_epoch + 1, updated_at = ? where id_number = ? and state in ('pending', 'active')`,
+      [at, idNumber],
+      'run',
+    );
+    return result.affectedRows === 1;
+  },
+};
+
+/** The open 刪除註冊申請 per person. Every change is conditional, so a code is checked, counted and used at most once. */
+export const deletionRequests = {
+  /**
+   * A request from a new 檢核 replaces the person's earlier one (its code stops working); the same flow submitted
+   * again changes nothing and returns false, so it sends no second mail.
+   */
+  async open(em: EntityManager, row: Omit<DeletionRequest, 'failedAttempts' | 'usedAt' | 'voidedAt'>): Promise<boolean> {
+    const result = await (em as SqlEntityManager).execute<{ affectedRows: number }>(
+      `insert into deletion_request (id_number, flow_id, code_hash, email, created_at, expires_at, failed_attempts, used_at, voided_at)
+       values (?, ?, ?, ?, ?, ?, 0, null, null)
+       on conflict (id_number) do update set flow_id = excluded.flow_id, code_hash = excluded.code_hash, email = excluded.email,
+         created_at = excluded.created_at, expires_at = excluded.expires_at, failed_attempts = 0, used_at = null, voided_at = null
+       where deletion_request.flow_id <> excluded.flow_id`,
+      [row.idNumber, row.flowId, row.codeHash, row.email, row.createdAt, row.expiresAt],
+      'run',
+    );
+    return result.affectedRows === 1;
+  },
+
+  /** The request while its code may still be tried: not used, not voided, not expired. */
+  findOpen(em: EntityManager, idNumber: string, now: Date): Promise<DeletionRequest | null> {
+    return em.findOne(DeletionRequestSchema, { idNumber, usedAt: null, voidedAt: null, expiresAt: { $gt: now } }, { disableIdentityMap: true });
+  },
+
+  /** Uses the code: true for exactly one of two concurrent confirms. */
+  async use(em: EntityManager, idNumber: string, codeHash: string, now: Date): Promise<boolean> {
+    return (await em.nativeUpdate(DeletionRequestSchema, { idNumber, codeHash, usedAt: null, voidedAt: null, expiresAt: { $gt: now } }, { usedAt: now })) === 1;
+  },
+
+  /** A wrong code: counted, and the request voided at `limit` wrong tries. */
+  async countFailure(em: EntityManager, idNumber: string, limit: number, now: Date): Promise<void> {
+    await (em as SqlEntityManager).execute(
+      `update deletion_request set failed_attempts = failed_attempts + 1, voided_at = case when failed_attempts + 1 >= ? then ?::timestamptz else null end
+       where id_number = ? and used_at is null and voided_at is null`,
+      [limit, now, idNumber],
+      'run',
+    );
   },
 };

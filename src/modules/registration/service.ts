@@ -48,6 +48,8 @@ export interface Account {
   locale: Locale;
   sessionEpoch: number;
   passwordChangedAt: Date;
+  /** When this registration was applied for (a deleted one applied again starts anew: devices bound before are gone). */
+  createdAt: Date;
 }
 
 export type IdentityCheck = { ok: true; identity: Identity } | { ok: false; reason: 'mismatch' | 'unavailable' | 'registered' | 'pending' };
@@ -65,6 +67,7 @@ const toAccount = (r: Registration): Account => ({
   locale: r.locale === 'en' ? 'en' : 'zh-TW',
   sessionEpoch: r.sessionEpoch,
   passwordChangedAt: r.passwordChangedAt,
+  createdAt: r.createdAt,
 });
 
 /** A registration in force: applied and not deleted. */

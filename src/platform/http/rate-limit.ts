@@ -21,6 +21,8 @@ export const RATE_LIMITS = {
   login: { points: 10, durationSeconds: 60 },
   /** The registration and recovery steps that check a person's data or mail someone (identity, resend, forgot). */
   accountSteps: { points: 20, durationSeconds: 60 },
+  /** Wrong device codes (行動裝置認證), counted per device ID and per address; only failures are counted. */
+  deviceCodeFailures: { points: 5, durationSeconds: 600 },
 } as const satisfies Record<string, RateLimit>;
 
 export type RateLimitName = keyof typeof RATE_LIMITS;
@@ -61,6 +63,7 @@ export function createRateLimits(options: RateLimitOptions): RateLimits {
     cardReadClaims: limiter('cardReadClaims', false),
     login: limiter('login', false),
     accountSteps: limiter('accountSteps', false),
+    deviceCodeFailures: limiter('deviceCodeFailures', false),
   };
 }
 

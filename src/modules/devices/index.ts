@@ -1,0 +1,53 @@
+import { Router, type Request, type RequestHandler } from 'express';
+import { I18n } from '../../platform/i18n/index.js';
+import { defineModule, type PlatformDeps } from '../../platform/module.js';
+import type { LoginResult, LoginUser } from '../credentials/index.js';
+import type { RegistrationService } from '../registration/index.js';
+import { API_PREFIX, appApiRouter } from './api-routes.js';
+import { DeviceBindingSchema } from './entities/device-binding.js';
+import { DeviceCodeSchema } from './entities/device-code.js';
+import { devicesMessages } from './messages.js';
+import { devicesRouter } from './routes.js';
+import { DeviceSecrets } from './secrets.js';
+import { DevicesService } from './service.js';
+
+export { DevicesService, type Device } from './service.js';
+export { API_PREFIX, apiLocale } from './api-routes.js';
+
+type Deps = PlatformDeps & {
+  modules: {
+    registration: { service: RegistrationService };
+    credentials: {
+      currentPerson(req: Request): LoginUser | undefined;
+      requireLogin: RequestHandler;
+      checkPassword(idNumber: string, password: string, where: { clientAddress: string; via?: 'app' }): Promise<LoginResult>;
+    };
+  };
+};
+
+/** 行動裝置認證 (device codes), 行動裝置管理作業 and the mobile app's JSON API. */
+export const devicesModule = defineModule({
+  name: 'devices',
+  entities: [DeviceCodeSchema, DeviceBindingSchema],
+  messages: devicesMessages,
+  create(deps: Deps) {
+    const credentials = deps.modules.credentials;
+    const service = new DevicesService({
+      orm: deps.orm,
+      clock: deps.clock,
+      audit: deps.audit,
+      secrets: new DeviceSecrets(deps.config.sessionSecret),
+      codeTtlMs: deps.config.deviceCodeMs,
+      registration: deps.modules.registration.service,
+      checkPassword: credentials.checkPassword,
+    });
+    const citizenRouter = Router();
+    citizenRouter.use(devicesRouter({ service, requireLogin: credentials.requireLogin, currentPerson: credentials.currentPerson }));
+    // The app's API answers at all hours with JSON (the service-hours gate answers with a page).
+    const router = appApiRouter({ service, i18n: new I18n(devicesMessages), codeFailures: deps.rateLimits.deviceCodeFailures, logins: deps.rateLimits.login });
+    return {
+      web: { router, citizenRouter, csrfExempt: [new RegExp(`^${API_PREFIX.replace(/\//g, '\\/')}\\/`)] },
+      api: { service },
+    };
+  },
+});
