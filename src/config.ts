@@ -38,6 +38,8 @@ export interface Config {
   captchaFixed: string | undefined;
   /** How long a 行動裝置認證 code can bind a device (DEVICE_CODE_MINUTES). */
   deviceCodeMs: number;
+  /** TELECOM_SIM_FILE: the simulated telecom operator's numbers (行動電話認證); unset, it knows none. */
+  telecomSimFile: string | undefined;
 }
 
 const hhmm = /^([01]\d|2[0-4]):([0-5]\d)$/;
@@ -84,6 +86,7 @@ const schema = z.object({
   LOGIN_LOCKOUT_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   CAPTCHA_FIXED: z.string().regex(/^\d{4,8}$/, 'CAPTCHA_FIXED must be 4 to 8 digits').optional(),
   DEVICE_CODE_MINUTES: z.coerce.number().int().min(1).max(60).default(10),
+  TELECOM_SIM_FILE: z.string().trim().min(1).optional(),
 });
 
 /** `true`/`false`, a hop count, or a comma-separated list of addresses, CIDR ranges or Express's names (loopback, uniquelocal). */
@@ -140,5 +143,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginLockoutAttempts: e.LOGIN_LOCKOUT_ATTEMPTS,
     captchaFixed: e.CAPTCHA_FIXED,
     deviceCodeMs: e.DEVICE_CODE_MINUTES * 60 * 1000,
+    telecomSimFile: e.TELECOM_SIM_FILE ? resolve(appRoot, e.TELECOM_SIM_FILE) : undefined,
   };
 }

@@ -1,12 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BrowserAgent } from '../helpers/browser-agent.js';
 import { listen } from '../helpers/chromium.js';
+import { testIdNumber } from '../helpers/card-reads.js';
 import { generateDeviceCode } from '../helpers/devices.js';
 import { logIn, PASSWORD, registerActive, startLoginSite, type LoginSite } from '../helpers/logins.js';
 
@@ -18,8 +19,12 @@ describe('the app simulator', () => {
   let server: Awaited<ReturnType<typeof listen>>;
   const dir = mkdtempSync(join(tmpdir(), 'nhi-app-sim-'));
   const state = join(dir, 'phone.json');
+  // 行動電話認證's person, listed by the simulated operator before the start (it reads TELECOM_SIM_FILE once).
+  const phonePerson = { idNumber: testIdNumber('F'), cardNumber: `0000${String(Date.now()).slice(-8)}`, mobile: '0911222333' };
   before(async () => {
-    site = await startLoginSite();
+    const simFile = join(dir, 'telecom.json');
+    writeFileSync(simFile, JSON.stringify([{ mobile: phonePerson.mobile, idNumber: phonePerson.idNumber, kind: 'postpaid' }]));
+    site = await startLoginSite({ TELECOM_SIM_FILE: simFile });
     server = await listen(site.t.app);
   });
   after(async () => {
@@ -59,6 +64,20 @@ describe('the app simulator', () => {
     assert.equal(devices.code, 0, devices.out);
     assert.match(devices.out, /^active\tAndroid\tNHI app simulator\t/m);
     assert.ok(JSON.parse(readFileSync(state, 'utf8')).deviceToken);
+  });
+
+  test('phone-verify registers and binds in one call; after login, devices lists the phone', async () => {
+    const db = site.t.services.orm.em.fork().getConnection();
+    await db.execute(`insert into person (id_number, name, birth_date, sex, household_number, village_code, neighborhood) values (?, '林小華', '1990-05-05', 'F', 'F7654321', '63000010002', 1)`, [phonePerson.idNumber]);
+    await db.execute(`insert into card (card_number, id_number, issued_on, status, public_key) values (?, ?, '2020-01-01', 'valid', null)`, [phonePerson.cardNumber, phonePerson.idNumber]);
+    const verified = await app('phone-verify', '--mobile', phonePerson.mobile, '--id', phonePerson.idNumber, '--card-last4', phonePerson.cardNumber.slice(-4), '--password', 'Tainan#2031');
+    assert.equal(verified.code, 0, verified.out);
+    assert.match(verified.out, /registered and bound: .{6}\*\*\*\*/);
+    const login = await app('login', '--id', phonePerson.idNumber, '--password', 'Tainan#2031');
+    assert.equal(login.code, 0, login.out);
+    const devices = await app('devices');
+    assert.equal(devices.code, 0, devices.out);
+    assert.match(devices.out, /^active\tAndroid\tNHI app simulator\t/m);
   });
 
   test('without a command it prints the usage and exits 2', async () => {

@@ -1,3 +1,4 @@
+import { linkTokenHash } from '../../src/platform/tokens/index.js';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BrowserAgent, type Page } from '../helpers/browser-agent.js';
@@ -50,6 +51,9 @@ describe('delete registration', () => {
     const { idNumber, cardNumber } = person.card.sim;
     const loggedIn = new BrowserAgent(site.t.app);
     assert.equal((await logIn(site, loggedIn, person.card, person.password)).url, '/account');
+    // Logged in too, and silent until the card has registered again: its session must not come back to life.
+    const idle = new BrowserAgent(site.t.app);
+    assert.equal((await logIn(site, idle, person.card, person.password)).url, '/account');
 
     const browser = new BrowserAgent(site.t.app);
     const form = await browser.get('/delete-registration');
@@ -80,6 +84,12 @@ describe('delete registration', () => {
     const again = await applyOnline(site, new BrowserAgent(site.t.app), person.card, { email: 'again@example.com.tw' });
     assert.equal(again.url, '/register/applied', 'the card registers again');
     assert.equal(await stateOf(idNumber), 'pending');
+    const [row] = await site.t.services.orm.em.fork().getConnection().execute<{ payload: { linkPath: string } }[]>(
+      `select payload from outbox_message where template = 'registration-confirmation' and recipient = 'again@example.com.tw'`);
+    const token = new URL(row!.payload.linkPath, 'http://localhost').searchParams.get('token')!;
+    const card = { idNumber, cardNumber, name: person.card.sim.name, readAt: new Date().toISOString() };
+    assert.equal(await site.t.services.api.registration.service.confirm(linkTokenHash(token), card, { clientAddress: '127.0.0.1' }), 'confirmed');
+    assert.notEqual((await idle.get('/account')).url, '/account', 'a session of the deleted registration stays ended');
   });
 
   test('a pending registration can be deleted too, and its confirmation link stops working', async () => {

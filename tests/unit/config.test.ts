@@ -85,3 +85,11 @@ test('DEVICE_CODE_MINUTES: 10 by default, 1 to 60 minutes otherwise', () => {
   assert.throws(() => loadConfig({ DEVICE_CODE_MINUTES: '0' }), /DEVICE_CODE_MINUTES/);
   assert.throws(() => loadConfig({ DEVICE_CODE_MINUTES: 'ten' }), /DEVICE_CODE_MINUTES/);
 });
+
+test('TELECOM_SIM_FILE: optional, an absolute path once read; production starts without it', () => {
+  assert.equal(loadConfig({}).telecomSimFile, undefined);
+  assert.equal(loadConfig({ TELECOM_SIM_FILE: '/tmp/telecom.json' }).telecomSimFile, '/tmp/telecom.json');
+  assert.match(loadConfig({ TELECOM_SIM_FILE: 'data/telecom.json' }).telecomSimFile!, /^\/.*\/data\/telecom\.json$/);
+  const production = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://db/nhi', SMTP_URL: 'smtp://mail' };
+  assert.equal(loadConfig(production).telecomSimFile, undefined);
+});

@@ -22,4 +22,10 @@ export class CardRegistry {
     const c = await this.orm.em.fork().findOne(CardSchema, { cardNumber });
     return c && { cardNumber: c.cardNumber, idNumber: c.idNumber, issuedOn: c.issuedOn, status: c.status, publicKey: c.publicKey ?? null };
   }
+
+  /** The person's valid cards, the newest first (行動電話認證 matches one by its last four digits). */
+  async validCardsOf(idNumber: string): Promise<CardRecord[]> {
+    const cards = await this.orm.em.fork().find(CardSchema, { idNumber, status: 'valid' }, { orderBy: { issuedOn: 'desc', cardNumber: 'desc' } });
+    return cards.map((c) => ({ cardNumber: c.cardNumber, idNumber: c.idNumber, issuedOn: c.issuedOn, status: c.status, publicKey: c.publicKey ?? null }));
+  }
 }

@@ -78,7 +78,7 @@ export function accountRouter(deps: { service: CredentialsService; registration:
   router.get('/account/profile', async (req, res) => {
     const account = await deps.registration.account(person(req).idNumber);
     if (!account) return res.redirect(303, '/?login=ended');
-    profilePage(req, res, { email: account.email, spareEmail: account.spareEmail ?? '', mobile: account.mobile ?? '', ...localPhoneParts(account.localPhone) }, [], 200, takeNotice(req));
+    profilePage(req, res, { email: account.email ?? '', spareEmail: account.spareEmail ?? '', mobile: account.mobile ?? '', ...localPhoneParts(account.localPhone) }, [], 200, takeNotice(req));
   });
   router.post('/account/profile', async (req, res) => {
     const t = res.locals.t as Translate;

@@ -142,6 +142,11 @@ export class CredentialsService {
           await this.emailChanged(em, account.email, account.locale);
         }
       }
+      // Registered through the app without an address, and none given: the same answer, nothing to mail.
+      if (!to) {
+        this.audit(em, 'password.reset_request', card.idNumber, 'refused', choice, { reason: 'no_email' });
+        return;
+      }
       const token = await this.deps.tokens.issue(em, { purpose: RESET_TOKEN_PURPOSE, subject: card.idNumber, ttlMs: RESET_TTL_MS });
       await this.deps.mail.enqueue(em, {
         template: 'password-reset',
@@ -220,11 +225,14 @@ export class CredentialsService {
     });
   }
 
-  private async passwordChanged(em: EntityManager, to: string, locale: 'zh-TW' | 'en', key: string): Promise<void> {
+  private async passwordChanged(em: EntityManager, to: string | null, locale: 'zh-TW' | 'en', key: string): Promise<void> {
+    if (!to) return;
     await this.deps.mail.enqueue(em, { template: 'password-changed', locale, to, data: { changedAt: this.deps.clock.now() }, idempotencyKey: `password-changed:${key}` });
   }
 
-  private async emailChanged(em: EntityManager, oldAddress: string, locale: 'zh-TW' | 'en'): Promise<void> {
+  private async emailChanged(em: EntityManager, oldAddress: string | null, locale: 'zh-TW' | 'en'): Promise<void> {
+    // An address given for the first time has no old one to tell.
+    if (!oldAddress) return;
     const now = this.deps.clock.now();
     await this.deps.mail.enqueue(em, {
       template: 'email-changed',

@@ -2,11 +2,13 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { clientAddress } from '../../platform/http/index.js';
 import type { I18n, Locale } from '../../platform/i18n/index.js';
+import { idNumberError } from '../household/index.js';
+import { personalPasswordError, registrationPassword } from '../registration/index.js';
 import type { DevicesService } from './service.js';
 
 export const API_PREFIX = '/api/app/v1';
 
-type ApiError = 'invalid_input' | 'invalid_code' | 'too_many_attempts' | 'invalid_credentials' | 'device_disabled' | 'invalid_token' | 'not_found';
+type ApiError = 'invalid_input' | 'number_ineligible' | 'invalid_code' | 'too_many_attempts' | 'invalid_credentials' | 'device_disabled' | 'invalid_token' | 'not_found';
 
 /** The request's language for JSON messages: Accept-Language, zh-TW by default. */
 export const apiLocale = (req: Request): Locale => (req.acceptsLanguages('zh-TW', 'en') === 'en' ? 'en' : 'zh-TW');
@@ -51,6 +53,15 @@ const LOGIN_FIELDS: Field[] = [
   { name: 'deviceToken', check: (v) => v.length >= 1 && v.length <= 100, raw: true },
 ];
 
+const PHONE_FIELDS: Field[] = [
+  { name: 'mobile', check: (v) => /^09\d{8}$/.test(v) },
+  { name: 'idNumber', check: (v) => idNumberError(v) === undefined },
+  { name: 'cardLast4', check: (v) => /^\d{4}$/.test(v) },
+  // The rules that need only the typed ID number here; the card number and birth date ones once the person is known.
+  { name: 'password', check: (v) => registrationPassword.safeParse(v).success, raw: true },
+  ...BIND_FIELDS.slice(1),
+];
+
 export interface ApiDeps {
   service: DevicesService;
   i18n: I18n;
@@ -67,9 +78,9 @@ export interface ApiDeps {
 export function appApiRouter(deps: ApiDeps): Router {
   const router = Router();
   const { service } = deps;
-  const fail = (req: Request, res: Response, status: number, error: ApiError, extra: Record<string, string> = {}) => {
+  const fail = (req: Request, res: Response, status: number, error: ApiError, extra: Record<string, string> = {}, messageKey = `api.error.${error}`) => {
     const t = deps.i18n.translator(apiLocale(req));
-    res.status(status).json({ error, message: t(`api.error.${error}`, { field: extra.field ?? '' }), ...extra });
+    res.status(status).json({ error, message: t(messageKey, { field: extra.field ?? '' }), ...extra });
   };
   const invalid = (req: Request, res: Response, field: string) => fail(req, res, 400, 'invalid_input', { field });
   const where = (req: Request) => ({ clientAddress: clientAddress(req) });
@@ -106,6 +117,29 @@ export function appApiRouter(deps: ApiDeps): Router {
       return fail(req, res, 400, 'invalid_code');
     }
     res.status(201).json({ deviceToken: result.deviceToken, account: result.account });
+  });
+
+  // 行動電話認證: mobile + ID number + the card's last 4 digits + a new password → registered (or re-passworded) and bound.
+  router.post(`${API_PREFIX}/phone-verifications`, limitLogins, async (req, res) => {
+    const input = readFields(req.body, PHONE_FIELDS);
+    if (!input.ok) return invalid(req, res, input.field);
+    const body = input.value as Record<'mobile' | 'idNumber' | 'cardLast4' | 'password' | 'platform' | 'model' | 'deviceId', string>;
+    if (personalPasswordError(body.password, { idNumber: body.idNumber, cardNumber: '', birthDate: '' })) return invalid(req, res, 'password');
+    // The card's last 4 digits are a 1-in-10,000 guess: failures count like wrong device codes, per device and address.
+    const keys = [`device:${body.deviceId}`, `address:${clientAddress(req)}`];
+    const counts = await Promise.all(keys.map((key) => deps.codeFailures.get(key)));
+    const over = counts.filter((c): c is RateLimiterRes => !!c && c.consumedPoints >= deps.codeFailures.points);
+    if (over.length) {
+      retryAfter(res, over.reduce((a, b) => (a.msBeforeNext >= b.msBeforeNext ? a : b)));
+      return fail(req, res, 429, 'too_many_attempts');
+    }
+    const result = await service.phoneVerify(body, where(req));
+    if (result.ok) return res.status(201).json({ deviceToken: result.deviceToken, account: result.account, registered: true });
+    if (result.error === 'invalid_password') return invalid(req, res, 'password');
+    if (result.error === 'device_disabled') return fail(req, res, 403, 'device_disabled');
+    await Promise.all(keys.map((key) => deps.codeFailures.penalty(key, 1)));
+    if (result.error === 'invalid_credentials') return fail(req, res, 401, 'invalid_credentials', {}, 'api.error.phone_credentials');
+    fail(req, res, 422, 'number_ineligible', { reason: result.reason }, `api.error.number_ineligible.${result.reason}`);
   });
 
   // Login: ID number + registration password on a bound, enabled device → a 15-minute access token.

@@ -2,11 +2,14 @@ import type { EntityManager } from '@mikro-orm/core';
 import { maskIdNumber, type AuditEntry, type AuditLog, type Outcome } from '../../platform/audit/index.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/index.js';
+import type { CardRegistry } from '../cards/index.js';
 import type { LoginResult } from '../credentials/index.js';
-import type { RegistrationService } from '../registration/index.js';
+import type { HouseholdRegistry } from '../household/index.js';
+import { personalPasswordError, type RegistrationService } from '../registration/index.js';
 import type { DeviceBinding, DeviceStatus } from './entities/device-binding.js';
 import { deviceBindings, deviceCodes } from './repository.js';
 import { ACCESS_TOKEN_SECONDS, newDeviceCode, normaliseCode, type DeviceSecrets } from './secrets.js';
+import type { TelecomAnswer, TelecomOperator } from './telecom.js';
 
 export type Where = { clientAddress: string };
 
@@ -27,6 +30,23 @@ export interface BindRequest {
   deviceId: string;
 }
 
+export interface PhoneVerifyRequest {
+  mobile: string;
+  idNumber: string;
+  cardLast4: string;
+  password: string;
+  platform: string;
+  model: string;
+  deviceId: string;
+}
+
+export type PhoneVerifyResult =
+  | { ok: true; deviceToken: string; account: string }
+  | { ok: false; error: 'invalid_credentials' }
+  | { ok: false; error: 'device_disabled' }
+  | { ok: false; error: 'number_ineligible'; reason: Exclude<TelecomAnswer, 'postpaid'> }
+  | { ok: false; error: 'invalid_password'; messageKey: string };
+
 export type BindResult = { ok: true; deviceToken: string; account: string } | { ok: false };
 export type AppLoginResult = { ok: true; accessToken: string; expiresIn: number } | { ok: false; error: 'invalid_credentials' | 'device_disabled' };
 export type DeviceChange = 'disable' | 'enable' | 'delete';
@@ -38,8 +58,13 @@ export interface DevicesDeps {
   secrets: DeviceSecrets;
   /** DEVICE_CODE_MINUTES, in ms. */
   codeTtlMs: number;
-  registration: Pick<RegistrationService, 'account'>;
+  registration: Pick<RegistrationService, 'account' | 'registerByApp'>;
   checkPassword(idNumber: string, password: string, where: Where & { via?: 'app' }): Promise<LoginResult>;
+  household: Pick<HouseholdRegistry, 'findPerson'>;
+  cards: Pick<CardRegistry, 'validCardsOf'>;
+  telecom: TelecomOperator;
+  /** Lifts the person's password lockout, in the caller's transaction (credentials). */
+  unlock(em: EntityManager, idNumber: string): Promise<boolean>;
 }
 
 const toDevice = (b: DeviceBinding): Device => ({
@@ -128,6 +153,43 @@ export class DevicesService {
       const deviceToken = this.deps.secrets.newDeviceToken();
       await deviceBindings.bind(em, { idNumber, deviceId: request.deviceId, platform: request.platform, model: request.model, tokenHash: this.deps.secrets.deviceTokenHash(deviceToken), at: now });
       this.audit(em, this.device('device.bind', request.deviceId, idNumber, 'success', where, { platform: request.platform, model: request.model }));
+      return { ok: true, deviceToken, account: maskIdNumber(idNumber) };
+    });
+  }
+
+  /**
+   * 行動電話認證 (seed 004 Q1, Q2, Q6, Q7, Q9): the person of the household registry holding a valid card that ends
+   * with cardLast4, then the operator's word on the number; then, in one transaction, the registration made, activated
+   * or given the new password (no e-mail confirmation: rule 4(2)), the lockout lifted and the device bound.
+   * A wrong ID number and a wrong or void card are one answer, so a guesser learns neither.
+   */
+  async phoneVerify(request: PhoneVerifyRequest, where: Where): Promise<PhoneVerifyResult> {
+    const { idNumber, deviceId } = request;
+    const refused = async (reason: string, result: PhoneVerifyResult): Promise<PhoneVerifyResult> => {
+      await this.deps.audit.recordNow(this.em, this.device('device.phone_verify', deviceId, idNumber, 'refused', where, { reason }));
+      return result;
+    };
+    const [person, cards] = await Promise.all([this.deps.household.findPerson(idNumber), this.deps.cards.validCardsOf(idNumber)]);
+    const card = cards.find((c) => c.cardNumber.endsWith(request.cardLast4));
+    if (!person) return refused('not_in_registry', { ok: false, error: 'invalid_credentials' });
+    if (!card) return refused('card', { ok: false, error: 'invalid_credentials' });
+    const weak = personalPasswordError(request.password, { idNumber, cardNumber: card.cardNumber, birthDate: person.birthDate });
+    if (weak) return refused('password_rule', { ok: false, error: 'invalid_password', messageKey: weak });
+    const answer = await this.deps.telecom.check(request.mobile, idNumber);
+    if (answer !== 'postpaid') return refused(`number_${answer}`, { ok: false, error: 'number_ineligible', reason: answer });
+
+    return this.em.transactional(async (em): Promise<PhoneVerifyResult> => {
+      const identity = { idNumber, cardNumber: card.cardNumber, name: person.name, birthDate: person.birthDate };
+      const outcome = await this.deps.registration.registerByApp(em, { identity, password: request.password, mobile: request.mobile, locale: 'zh-TW', ...where });
+      if (outcome === 'suspended') {
+        this.audit(em, this.device('device.phone_verify', deviceId, idNumber, 'refused', where, { reason: 'suspended' }));
+        return { ok: false, error: 'device_disabled' };
+      }
+      const unlocked = await this.deps.unlock(em, idNumber);
+      const now = this.deps.clock.now();
+      const deviceToken = this.deps.secrets.newDeviceToken();
+      await deviceBindings.bind(em, { idNumber, deviceId, platform: request.platform, model: request.model, tokenHash: this.deps.secrets.deviceTokenHash(deviceToken), at: now });
+      this.audit(em, this.device('device.phone_verify', deviceId, idNumber, 'success', where, { registration: outcome, unlocked, platform: request.platform, model: request.model }));
       return { ok: true, deviceToken, account: maskIdNumber(idNumber) };
     });
   }

@@ -67,6 +67,7 @@ export class DeletionService {
     const now = this.deps.clock.now();
     const expiresAt = new Date(now.getTime() + DELETION_CODE_TTL_MS);
     const to = input.newEmail?.email ?? row.email;
+    if (!to) return; // refusalFor refused it already (no address)
     await this.deps.orm.em.fork().transactional(async (em) => {
       const opened = await deletionRequests.open(em, { idNumber, flowId: input.flowId, codeHash: this.codeHash(idNumber, code), email: to, createdAt: now, expiresAt });
       // The same 送出刪除註冊 again (a double click, a reload): the first mail stands.
@@ -85,6 +86,8 @@ export class DeletionService {
   private async refusalFor(row: Registration | null, input: DeletionRequestInput): Promise<string | undefined> {
     if (!row) return 'none';
     if (row.state !== 'active' && row.state !== 'pending') return row.state;
+    // Registered through the app without an address: the code can only go to one given with option b.
+    if (!row.email && !input.newEmail) return 'no_email';
     if (row.cardNumber !== input.cardNumber) {
       const card = await this.deps.cards.findByNumber(input.cardNumber);
       if (!card || card.idNumber !== row.idNumber || card.status !== 'valid') return 'card';
@@ -121,7 +124,7 @@ export class DeletionService {
       await this.deps.tokens.supersedeAll(em, RESET_TOKEN_PURPOSE, idNumber);
       const locale = registration.locale === 'en' ? 'en' : 'zh-TW';
       // The stored address always hears of it; option b's address too, when the request went there.
-      for (const to of new Set([registration.email, request.email])) {
+      for (const to of new Set([registration.email, request.email].filter((a): a is string => !!a))) {
         await this.deps.mail.enqueue(em, { template: 'deletion-notice', locale, to, data: { deletedAt: now }, idempotencyKey: `deletion-notice:${request.flowId}:${to}`.slice(0, 200) });
       }
       this.deps.audit.record(em, this.entry('registration.delete.confirm', idNumber, 'success', clientAddress));

@@ -11,12 +11,14 @@ export const registrations = {
 
   /**
    * A new application: inserted, or written over a deleted registration of the same person; false when a live
-   * one (pending, active, suspended) exists, e.g. the same form submitted twice at once.
+   * one (pending, active, suspended) exists, e.g. the same form submitted twice at once. Over a deleted one the
+   * session epoch moves on, so none of the old registration's sessions or app tokens come back to life.
    */
-  async apply(em: EntityManager, row: Registration): Promise<boolean> {
+  async apply(em: EntityManager, row: Omit<Registration, 'sessionEpoch'>): Promise<boolean> {
+    const previous = await registrations.find(em, row.idNumber);
     const inserted = await (em as SqlEntityManager)
       .createQueryBuilder(RegistrationSchema)
-      .insert(row)
+      .insert({ ...row, sessionEpoch: previous ? previous.sessionEpoch + 1 : 0 })
       .onConflict('idNumber')
       .merge()
       .where({ state: 'deleted' })
@@ -30,7 +32,8 @@ export const registrations = {
 
   /** A new password ends every other session: the epoch moves on. Returns the new epoch, or null with no such registration. */
   async setPassword(em: EntityManager, idNumber: string, passwordHash: string, at: Date): Promise<number | null> {
-    const rows = await (em as SqlEntityManager).getConnection().execute<{ session_epoch: number }[]>(
+    // em.execute, not getConnection().execute: the update must be in the caller's transaction (it may hold the row).
+    const rows = await (em as SqlEntityManager).execute<{ session_epoch: number }[]>(
       'update registration set password_hash = ?, password_changed_at = ?, session_epoch = session_epoch + 1, updated_at = ? where id_number = ? returning session_epoch',
       [passwordHash, at, at, idNumber],
     );

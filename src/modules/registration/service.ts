@@ -41,7 +41,8 @@ export interface Account {
   idNumber: string;
   cardNumber: string;
   state: RegistrationState;
-  email: string;
+  /** Null for a registration made through the app: nothing is mailed to it. */
+  email: string | null;
   spareEmail: string | null;
   localPhone: string | null;
   mobile: string | null;
@@ -55,12 +56,14 @@ export interface Account {
 export type IdentityCheck = { ok: true; identity: Identity } | { ok: false; reason: 'mismatch' | 'unavailable' | 'registered' | 'pending' };
 export type ConfirmResult = 'confirmed' | 'other_card' | Exclude<LinkTokenCheck['status'], 'valid'>;
 export type Where = { clientAddress: string };
+/** What 行動電話認證 did to the person's registration (suspended: nothing, the counter decides). */
+export type AppRegistration = 'registered' | 'activated' | 'password_set' | 'suspended';
 
 const toAccount = (r: Registration): Account => ({
   idNumber: r.idNumber,
   cardNumber: r.cardNumber,
   state: r.state,
-  email: r.email,
+  email: r.email ?? null,
   spareEmail: r.spareEmail ?? null,
   localPhone: r.localPhone ?? null,
   mobile: r.mobile ?? null,
@@ -139,7 +142,6 @@ export class RegistrationService {
         state: 'pending',
         passwordHash,
         passwordChangedAt: now,
-        sessionEpoch: 0,
         email: contacts.email,
         spareEmail: contacts.spareEmail ?? null,
         localPhone: contacts.localPhone ?? null,
@@ -176,7 +178,7 @@ export class RegistrationService {
       if (used.status !== 'valid') return used.status;
       const now = this.deps.clock.now();
       if (!(await registrations.setState(em, row.idNumber, 'pending', 'active', now, { confirmedAt: now }))) return 'used';
-      await this.deps.mail.enqueue(em, { template: 'registration-complete', locale: toAccount(row).locale, to: row.email, data: {}, idempotencyKey: `registration-complete:${tokenHash.slice(0, 24)}` });
+      if (row.email) await this.deps.mail.enqueue(em, { template: 'registration-complete', locale: toAccount(row).locale, to: row.email, data: {}, idempotencyKey: `registration-complete:${tokenHash.slice(0, 24)}` });
       this.audit(em, 'registration.confirm', row.idNumber, 'success', where.clientAddress);
       return 'confirmed';
     });
@@ -205,10 +207,57 @@ export class RegistrationService {
         to = choice.proof.email;
         await registrations.update(em, row.idNumber, { email: to, updatedAt: this.deps.clock.now() });
       }
+      if (!to) {
+        this.audit(em, 'registration.resend', row.idNumber, 'refused', choice.clientAddress, { reason: 'no_email' });
+        return;
+      }
       await this.sendConfirmation(em, row.idNumber, to, toAccount(row).locale);
       this.audit(em, 'registration.resend', row.idNumber, 'success', choice.clientAddress, { emailChanged: !!choice.proof });
     });
     return 'done';
+  }
+
+  /**
+   * 行動電話認證 (seed 004 Q6, Q7; rule 4(2): no e-mail confirmation through the app), in the caller's transaction:
+   * none or deleted → a new active registration without an address; pending → active; active → the new password
+   * (every other session ends). A suspended one is left as it is.
+   */
+  async registerByApp(em: EntityManager, input: { identity: Identity; password: string; mobile: string; locale: Locale } & Where): Promise<AppRegistration> {
+    const { identity } = input;
+    const now = this.deps.clock.now();
+    let row = await registrations.find(em, identity.idNumber);
+    if (!row || row.state === 'deleted') {
+      const applied = await registrations.apply(em, {
+        idNumber: identity.idNumber,
+        cardNumber: identity.cardNumber,
+        state: 'active',
+        passwordHash: await hashPassword(input.password),
+        passwordChangedAt: now,
+        email: null,
+        spareEmail: null,
+        localPhone: null,
+        mobile: input.mobile,
+        locale: input.locale,
+        createdAt: now,
+        confirmedAt: now,
+        updatedAt: now,
+      });
+      if (applied) {
+        this.audit(em, 'registration.app_register', identity.idNumber, 'success', input.clientAddress, { via: 'app' });
+        return 'registered';
+      }
+      // Another request made a live one a moment ago: treat it as that one.
+      row = await registrations.find(em, identity.idNumber);
+      if (!row) throw new Error('registration vanished during 行動電話認證');
+    }
+    if (row.state === 'suspended') {
+      this.audit(em, 'registration.app_register', identity.idNumber, 'refused', input.clientAddress, { via: 'app', reason: 'suspended' });
+      return 'suspended';
+    }
+    const activated = row.state === 'pending' && (await registrations.setState(em, identity.idNumber, 'pending', 'active', now, { confirmedAt: now }));
+    await this.setPassword(em, identity.idNumber, input.password);
+    this.audit(em, 'registration.app_register', identity.idNumber, 'success', input.clientAddress, { via: 'app', was: activated ? 'pending' : 'active' });
+    return activated ? 'activated' : 'password_set';
   }
 
   /** Whether 戶籍鄉鎮里鄰 are the person's in the household registry. */

@@ -18,7 +18,8 @@ export const RegistrationSchema = defineEntity({
     passwordChangedAt: p.datetime(),
     /** Raised by every password change, reset or suspension: sessions that hold an older one are ended. */
     sessionEpoch: p.integer(),
-    email: p.string().length(254),
+    /** Null for a registration made through the app (行動電話認證): no confirmation mail, no address. */
+    email: p.string().length(254).nullable(),
     spareEmail: p.string().length(254).nullable(),
     /** As typed: (區碼)-號碼#分機, e.g. 02-27065866#1234. */
     localPhone: p.string().length(30).nullable(),
