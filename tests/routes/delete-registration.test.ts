@@ -1,10 +1,11 @@
-import { linkTokenHash } from '../../src/platform/tokens/index.js';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BrowserAgent, type Page } from '../helpers/browser-agent.js';
 import { insertTestCard } from '../helpers/card-reads.js';
 import { applyOnline, TEST_HOUSEHOLD } from '../helpers/flows.js';
 import { auditRows, linkIn, logIn, mailsTo, registerActive, startLoginSite, type LoginSite, type Registered } from '../helpers/logins.js';
+import { appClient, freshAddress, generateDeviceCode, newDevice } from '../helpers/devices.js';
+import { linkTokenHash } from '../../src/platform/tokens/index.js';
 
 // 刪除註冊申請 end to end (SPEC.md "Delete registration", seed 003 九): a browser without JavaScript, and one
 // sending HX-Request; real SMTP; CAPTCHA_FIXED makes every image's answer known.
@@ -54,6 +55,12 @@ describe('delete registration', () => {
     // Logged in too, and silent until the card has registered again: its session must not come back to life.
     const idle = new BrowserAgent(site.t.app);
     assert.equal((await logIn(site, idle, person.card, person.password)).url, '/account');
+    // And a phone with the app, bound and logged in.
+    const phone = appClient(site.t.app, { address: freshAddress() });
+    const device = newDevice();
+    const bound = await phone.bind({ ...device, code: (await generateDeviceCode(loggedIn)).code });
+    const appLogin = await phone.login({ idNumber, password: person.password, deviceId: device.deviceId, deviceToken: bound.body.deviceToken });
+    assert.equal((await phone.devices(appLogin.body.accessToken)).status, 200);
 
     const browser = new BrowserAgent(site.t.app);
     const form = await browser.get('/delete-registration');
@@ -79,6 +86,8 @@ describe('delete registration', () => {
     assert.equal(openLinks.length, 0, 'no confirmation or reset link of the deleted registration still works');
     assert.ok((await mailsTo(site, person.email)).some((m) => /刪除通知/.test(m.subject)), 'the 刪除通知 mail');
     assert.equal((await loggedIn.get('/account')).url, '/?login=ended', 'the earlier login session is rejected');
+    assert.equal((await phone.devices(appLogin.body.accessToken)).status, 401, "the app's access token is refused");
+    assert.notEqual((await phone.login({ idNumber, password: person.password, deviceId: device.deviceId, deviceToken: bound.body.deviceToken })).status, 200);
     assert.notEqual((await logIn(site, new BrowserAgent(site.t.app), person.card, person.password)).url, '/account');
 
     const again = await applyOnline(site, new BrowserAgent(site.t.app), person.card, { email: 'again@example.com.tw' });
