@@ -77,8 +77,8 @@ export async function registerActive(site: LoginSite, options: { email?: string;
 }
 
 /**
- * Suspension (counter) and deletion (delete flow) are not built yet: the registration's own repository moves the
- * state, as those flows will.
+ * Suspension comes with the counter, and deletion takes an e-mailed code: tests that need only the state set it
+ * through the registration's own repository, as those flows do.
  */
 export async function setRegistrationState(site: LoginSite, idNumber: string, state: RegistrationState): Promise<void> {
   const em = site.t.services.orm.em.fork();
