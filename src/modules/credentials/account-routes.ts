@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { clientAddress, limitByAddress, type RateLimits } from '../../platform/http/index.js';
-import { errorFor, parseForm, passwordStrength, type FieldError } from '../../platform/forms/index.js';
+import { errorFor, parseForm, passwordStrength, formText, type FieldError } from '../../platform/forms/index.js';
 import type { Translate } from '../../platform/i18n/index.js';
 import { maskIdNumber } from '../../platform/audit/index.js';
 import { render } from '../../platform/views/index.js';
@@ -19,10 +19,6 @@ declare module 'express-session' {
 const PROFILE_FIELDS = ['email', 'spareEmail', 'localPhoneArea', 'localPhoneNumber', 'localPhoneExt', 'mobile'] as const;
 type ProfileValues = Partial<Record<(typeof PROFILE_FIELDS)[number], string>>;
 
-const text = (body: unknown, name: string): string => {
-  const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
-  return typeof value === 'string' ? value.trim() : '';
-};
 
 /** The logged-in services (SPEC.md "Logged-in services"): the menu, 註冊密碼變更, 基本資料異動. */
 export function accountRouter(deps: { service: CredentialsService; registration: RegistrationService; sessions: LoginSessions; rateLimits: RateLimits }): Router {
@@ -82,7 +78,7 @@ export function accountRouter(deps: { service: CredentialsService; registration:
   });
   router.post('/account/profile', async (req, res) => {
     const t = res.locals.t as Translate;
-    const values = Object.fromEntries(PROFILE_FIELDS.map((n) => [n, text(req.body, n)])) as ProfileValues;
+    const values = Object.fromEntries(PROFILE_FIELDS.map((n) => [n, formText(req.body, n)])) as ProfileValues;
     const form = parseForm(profileForm, req.body, t);
     const errors: FieldError[] = form.ok ? [] : [...form.errors];
     const phone = localPhone(values.localPhoneArea ?? '', values.localPhoneNumber ?? '', values.localPhoneExt ?? '');

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { clientAddress, limitByAddress, type RateLimits } from '../../platform/http/index.js';
-import { errorFor, type FieldError } from '../../platform/forms/index.js';
+import { errorFor, formText, type FieldError } from '../../platform/forms/index.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/index.js';
 import type { Translate } from '../../platform/i18n/index.js';
@@ -27,14 +27,10 @@ const CONFIRM = '/delete-registration/confirm';
 /** How long the result of 檢核 lets the person choose an address and press 送出刪除註冊. */
 const STEP_TTL_MS = 30 * 60 * 1000;
 
-const text = (body: unknown, name: string): string => {
-  const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
-  return typeof value === 'string' ? value.trim() : '';
-};
-const idNumberOf = (body: unknown): string => text(body, 'idNumber').toUpperCase();
+const idNumberOf = (body: unknown): string => formText(body, 'idNumber').toUpperCase();
 /** HTMX 1.9 swaps only 2xx answers: a form with its errors must still replace the panel. */
 const htmxStatus = (req: Request, status: number): number => (isFragmentRequest(req) ? 200 : status);
-const refreshing = (body: unknown, what: string): boolean => text(body, 'refresh') === what;
+const refreshing = (body: unknown, what: string): boolean => formText(body, 'refresh') === what;
 
 /** 刪除註冊申請 and 確認刪除註冊作業 (SPEC.md "Delete registration", seed 003 九). No card reader needed. */
 export function deletionRouter(deps: DeletionRouteDeps): Router {
@@ -46,8 +42,8 @@ export function deletionRouter(deps: DeletionRouteDeps): Router {
 
   /** The captcha's answer, checked once: right or wrong, this image is used up. */
   async function captchaError(req: Request, t: Translate): Promise<FieldError | undefined> {
-    if (!text(req.body, 'captcha')) return { field: 'captcha', message: t('deletion.error.captchaMissing') };
-    const check = await captchas.check(deps.orm.em.fork(), req.body?.captchaSeal, text(req.body, 'captcha'));
+    if (!formText(req.body, 'captcha')) return { field: 'captcha', message: t('deletion.error.captchaMissing') };
+    const check = await captchas.check(deps.orm.em.fork(), req.body?.captchaSeal, formText(req.body, 'captcha'));
     if (check === 'ok') return undefined;
     return { field: 'captcha', message: t(check === 'wrong' ? 'deletion.error.captchaWrong' : 'deletion.error.captchaExpired') };
   }
@@ -70,7 +66,7 @@ export function deletionRouter(deps: DeletionRouteDeps): Router {
       hasErrors: errors.length > 0,
       errorFor,
       step,
-      values: { idNumber: idNumberOf(body), cardNumber: text(body, 'cardNumber'), method: text(body, 'method') || 'stored', email: text(body, 'email') },
+      values: { idNumber: idNumberOf(body), cardNumber: formText(body, 'cardNumber'), method: formText(body, 'method') || 'stored', email: formText(body, 'email') },
       captcha: step ? undefined : captchas.issue(),
       address: step ? await addressChoices(deps.divisions, addressInput(body)) : undefined,
     }, { status: htmxStatus(req, status), fragment: 'registration/_delete-panel' });
@@ -80,7 +76,7 @@ export function deletionRouter(deps: DeletionRouteDeps): Router {
     if (refreshing(req.body, 'captcha')) return requestPage(req, res, req.body);
     const t = res.locals.t as Translate;
     const idNumber = idNumberOf(req.body);
-    const cardNumber = text(req.body, 'cardNumber');
+    const cardNumber = formText(req.body, 'cardNumber');
     const errors: FieldError[] = [];
     const idError = idNumberError(idNumber, t);
     if (idError) errors.push(idError);
@@ -105,7 +101,7 @@ export function deletionRouter(deps: DeletionRouteDeps): Router {
     // 更新選項 without JavaScript: the same step with the next list filled, nothing checked.
     if (refreshing(req.body, 'address')) return stepPage();
     let newEmail: { email: string; villageCode: string; neighborhood: number } | undefined;
-    if (text(req.body, 'method') === 'change') {
+    if (formText(req.body, 'method') === 'change') {
       const email = emailAddress.safeParse(req.body?.email);
       const address = await parseAddress(deps.divisions, req.body, t);
       const errors: FieldError[] = [...(email.success ? [] : [{ field: 'email', message: t(email.error.issues[0]!.message) }]), ...(address.ok ? [] : address.errors)];
@@ -122,7 +118,7 @@ export function deletionRouter(deps: DeletionRouteDeps): Router {
       errors,
       hasErrors: errors.length > 0,
       errorFor,
-      values: { idNumber: idNumberOf(body), code: text(body, 'code') },
+      values: { idNumber: idNumberOf(body), code: formText(body, 'code') },
       captcha: captchas.issue(),
     }, { status: htmxStatus(req, status), fragment: 'registration/_delete-confirm-panel' });
   router.get(CONFIRM, (req, res) => confirmPage(req, res, {}));
@@ -130,7 +126,7 @@ export function deletionRouter(deps: DeletionRouteDeps): Router {
     if (refreshing(req.body, 'captcha')) return confirmPage(req, res, req.body);
     const t = res.locals.t as Translate;
     const idNumber = idNumberOf(req.body);
-    const code = text(req.body, 'code');
+    const code = formText(req.body, 'code');
     const errors: FieldError[] = [];
     const idError = idNumberError(idNumber, t);
     if (idError) errors.push(idError);

@@ -1,15 +1,11 @@
 import type { Request } from 'express';
-import { errorFor, parseForm, type FieldError } from '../../platform/forms/index.js';
+import { errorFor, parseForm, formText, type FieldError } from '../../platform/forms/index.js';
 import type { Translate } from '../../platform/i18n/index.js';
 import type { CardReads, VerifiedCard } from '../card-reads/index.js';
 import { addressChoices, addressInput, parseAddress, type DivisionsService } from '../household/index.js';
 import { newEmailForm } from './forms.js';
 import type { EmailChangeProof } from './service.js';
 
-const text = (body: unknown, name: string): string => {
-  const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
-  return typeof value === 'string' ? value.trim() : '';
-};
 
 /**
  * The step 重寄認證信 and 忘記註冊密碼 share (views/components/email-method.eta): the card, then (a) the stored
@@ -23,14 +19,14 @@ export function emailMethodStep(deps: { divisions: DivisionsService; cardReads: 
         errors,
         hasErrors: errors.length > 0,
         errorFor,
-        values: { method: text(body, 'method') || 'stored', email: text(body, 'email'), mobile: text(body, 'mobile') },
+        values: { method: formText(body, 'method') || 'stored', email: formText(body, 'email'), mobile: formText(body, 'mobile') },
         address: await addressChoices(deps.divisions, addressInput(body)),
         cardPanel: await deps.cardReads.panel(req, { purpose, returnTo }),
       };
     },
 
     /** 更新選項 without JavaScript: the same page with the next list filled, nothing checked. */
-    isRefresh: (body: unknown): boolean => text(body, 'refresh') === 'address',
+    isRefresh: (body: unknown): boolean => formText(body, 'refresh') === 'address',
 
     /** The read card and, for option b, the proof; or the errors to show beside the fields. */
     async submit(req: Request, t: Translate): Promise<{ card: VerifiedCard; proof?: EmailChangeProof } | { errors: FieldError[] }> {
@@ -45,7 +41,7 @@ export function emailMethodStep(deps: { divisions: DivisionsService; cardReads: 
 
 /** Option b's fields when chosen (method=change), else nothing to check. */
 export async function emailChangeProof(divisions: DivisionsService, body: unknown, t: Translate): Promise<{ value?: EmailChangeProof; errors: FieldError[] }> {
-  if (text(body, 'method') !== 'change') return { errors: [] };
+  if (formText(body, 'method') !== 'change') return { errors: [] };
   const form = parseForm(newEmailForm, body, t);
   const address = await parseAddress(divisions, body, t);
   const errors = [...(form.ok ? [] : form.errors), ...(address.ok ? [] : address.errors)];

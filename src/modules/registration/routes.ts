@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { clientAddress, limitByAddress, renewIdentity, type RateLimits } from '../../platform/http/index.js';
-import { errorFor, parseForm, passwordStrength, type FieldError } from '../../platform/forms/index.js';
+import { errorFor, parseForm, passwordStrength, formText, type FieldError } from '../../platform/forms/index.js';
 import type { Locale, Translate } from '../../platform/i18n/index.js';
 import { linkTokenHash } from '../../platform/tokens/index.js';
 import { render } from '../../platform/views/index.js';
@@ -24,12 +24,8 @@ const CREDENTIALS = '/register/credentials';
 const CONFIRM = '/register/confirm';
 const RESEND = '/resend-confirmation';
 
-const text = (body: unknown, name: string): string => {
-  const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
-  return typeof value === 'string' ? value.trim() : '';
-};
 const pick = <K extends string>(body: unknown, names: readonly K[]): Partial<Record<K, string>> =>
-  Object.fromEntries(names.map((n) => [n, text(body, n)])) as Partial<Record<K, string>>;
+  Object.fromEntries(names.map((n) => [n, formText(body, n)])) as Partial<Record<K, string>>;
 const IDENTITY_FIELDS = ['householdNumber', 'county', 'township', 'village', 'neighborhood'] as const;
 const CONTACT_FIELDS = ['localPhoneArea', 'localPhoneNumber', 'localPhoneExt', 'mobile', 'email', 'spareEmail'] as const;
 
@@ -77,7 +73,7 @@ export function registrationRouter(deps: RegistrationRouteDeps): Router {
     flow.entered = entered;
     const t = res.locals.t as Translate;
     // 更新選項 without JavaScript: the same form with the next list filled, nothing checked or saved.
-    if (text(req.body, 'refresh') === 'address') return identityPage(req, res, entered);
+    if (formText(req.body, 'refresh') === 'address') return identityPage(req, res, entered);
     const form = parseForm(identityForm, req.body, t);
     const address = await parseAddress(deps.divisions, req.body, t);
     const errors: FieldError[] = [...(form.ok ? [] : form.errors), ...(address.ok ? [] : address.errors)];
@@ -125,7 +121,7 @@ export function registrationRouter(deps: RegistrationRouteDeps): Router {
     const entered = pick(req.body, CONTACT_FIELDS);
     flow.contacts = entered;
     // 上一頁: back to the identity step, keeping what was typed here (not the passwords).
-    if (text(req.body, 'back') === '1') return res.redirect(303, IDENTITY);
+    if (formText(req.body, 'back') === '1') return res.redirect(303, IDENTITY);
     const t = res.locals.t as Translate;
     const identity = flow.identity;
     const form = parseForm(credentialsForm, req.body, t);

@@ -36,6 +36,12 @@ export function parseForm<S extends z.ZodType>(schema: S, body: unknown, t: Tran
   return { ok: false, errors, values };
 }
 
+/** A posted field as trimmed text: '' when absent, repeated or not text (what a person typed, before any check). */
+export function formText(body: unknown, name: string): string {
+  const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
+  return typeof value === 'string' ? value.trim() : '';
+}
+
 /** The error for one field, for the field component. */
 export function errorFor(errors: FieldError[] | undefined, field: string): string | undefined {
   return errors?.find((e) => e.field === field)?.message;
