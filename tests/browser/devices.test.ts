@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { screenshot } from '../helpers/chromium.js';
+import { axeViolations, screenshot } from '../helpers/chromium.js';
 import { newDevice } from '../helpers/devices.js';
 import { PASSWORD, registerActive, type LoginSite } from '../helpers/logins.js';
 import { useChromiumSite } from '../helpers/site.js';
@@ -55,6 +55,46 @@ describe('devices in Chromium (no JS)', () => {
     await screenshot(page, 'devices-disabled-nojs');
     await Promise.all([page.waitForURL(`${origin}/account/devices?done=enable`), page.locator('tr.device-row button', { hasText: '啟用裝置' }).click()]);
     assert.equal(await page.locator('tr.device-row .device-status').textContent(), '啟用中');
+    await context.close();
+  });
+
+  test('with JavaScript: the code panel and the device row are swapped by HTMX, and axe finds nothing on either page', { timeout: 120_000 }, async () => {
+    site.t.clock.set(new Date());
+    const { card } = await registerActive({ t: site.t } as LoginSite);
+    const context = await site.browser.newContext({ javaScriptEnabled: true, locale: 'zh-TW' });
+    const page = await context.newPage();
+    const origin = site.live.origin;
+    const noViolations = async (where: string) => {
+      const violations = await axeViolations(page);
+      assert.deepEqual(violations, [], `${where}: ${JSON.stringify(violations, null, 2)}`);
+    };
+
+    // With scripts the agent's page posts the read back by itself.
+    await page.goto(`${origin}/`);
+    await site.agent.insert(card.sim);
+    await page.locator('#card-panel-login form.card-read-form button[type=submit]').click();
+    await page.locator('#card-panel-login .card-holder-name').waitFor({ timeout: 10_000 });
+    await page.fill('form[action="/login"] #password', PASSWORD);
+    await Promise.all([page.waitForURL(`${origin}/account`), page.locator('form[action="/login"] button[type=submit]').click()]);
+
+    await page.goto(`${origin}/account/device-verification`);
+    await page.locator('form.device-code-form button[type=submit]').click();
+    await page.locator('.device-code-qr svg').waitFor({ timeout: 10_000 });
+    assert.equal(page.url(), `${origin}/account/device-verification`, 'the code came by an HTMX swap, not a page load');
+    await noViolations('行動裝置認證');
+    await screenshot(page, 'devices-code-js');
+    const code = ((await page.locator('.device-code strong').textContent()) ?? '').trim();
+    const device = newDevice('iPhone 15');
+    const bound = await fetch(`${origin}/api/app/v1/devices`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code, ...device }) });
+    assert.equal(bound.status, 201);
+
+    await page.goto(`${origin}/account/devices`);
+    await noViolations('行動裝置管理作業');
+    await page.locator('tr.device-row button', { hasText: '停用裝置' }).click();
+    await page.locator('tr.device-row .device-status', { hasText: '停用' }).waitFor({ timeout: 10_000 });
+    assert.equal(page.url(), `${origin}/account/devices`, 'the row was swapped in place');
+    await noViolations('行動裝置管理作業, a device disabled');
+    await screenshot(page, 'devices-disabled-js');
     await context.close();
   });
 });
