@@ -76,7 +76,7 @@ export function accountRouter(deps: { service: CredentialsService; registration:
     if (!account) return res.redirect(303, '/?login=ended');
     profilePage(req, res, { email: account.email ?? '', spareEmail: account.spareEmail ?? '', mobile: account.mobile ?? '', ...localPhoneParts(account.localPhone) }, [], 200, takeNotice(req));
   });
-  router.post('/account/profile', async (req, res) => {
+  router.post('/account/profile', limitByAddress(deps.rateLimits.accountSteps), async (req, res) => {
     const t = res.locals.t as Translate;
     const values = Object.fromEntries(PROFILE_FIELDS.map((n) => [n, formText(req.body, n)])) as ProfileValues;
     const form = parseForm(profileForm, req.body, t);
