@@ -31,12 +31,18 @@ describe('forgot password', () => {
   }
 
   /** Opens the link, reads the card again, sets the new password twice. */
-  async function resetWith(link: string, card: TestCard, password = NEW_PASSWORD): Promise<Page> {
+  async function resetWith(link: string, card: TestCard, password = NEW_PASSWORD): Promise<Page & { again(): Promise<Page> }> {
     const browser = new BrowserAgent(site.t.app);
     const page = await browser.get(link);
     assert.equal(page.url, '/reset-password', 'the token leaves the address bar');
-    await readCardHere(site, browser, card, 'reset');
-    return browser.submit({ password, passwordConfirm: password }, 'form[action="/reset-password"]');
+    const form = await readCardHere(site, browser, card, 'reset');
+    const done = await browser.submit({ password, passwordConfirm: password }, 'form[action="/reset-password"]');
+    // The same form posted once more, as a double click or the browser's resubmit would.
+    const again = async () => {
+      browser.page = form;
+      return browser.submit({ password, passwordConfirm: password }, 'form[action="/reset-password"]');
+    };
+    return Object.assign(done, { again });
   }
 
   test('the same answer for a registered and an unregistered card; only the registered one gets mail', async () => {
@@ -80,7 +86,10 @@ describe('forgot password', () => {
     const notice = (await mailsTo(site, email)).find((m) => /註冊密碼變更通知/.test(m.subject));
     assert.ok(notice, 'a password-changed notice');
 
-    // The link is single use.
+    // The link is single use: the same form again, or the link opened again, hears "used".
+    const resubmitted = await done.again();
+    assert.equal(resubmitted.status, 410);
+    assert.match(resubmitted.$('main').text(), /已使用過/);
     const again = await new BrowserAgent(site.t.app).get(link);
     assert.equal(again.status, 410);
     assert.match(again.$('main').text(), /已使用過/);

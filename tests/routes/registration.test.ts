@@ -241,13 +241,15 @@ describe('registration', () => {
     assert.notEqual(second, first);
     const superseded = await new BrowserAgent(site.t.app).get(first);
     assert.match(superseded.$('main').text(), /已由較新的認證信取代/);
-    const confirmed = await (async () => {
-      const page = new BrowserAgent(site.t.app);
-      await page.get(second);
-      await readCardHere(site, page, card, 'confirm');
-      return page.submit({}, 'form[action="/register/confirm"]');
-    })();
+    const confirming = new BrowserAgent(site.t.app);
+    await confirming.get(second);
+    const form = await readCardHere(site, confirming, card, 'confirm');
+    const confirmed = await confirming.submit({}, 'form[action="/register/confirm"]');
     assert.match(confirmed.$('main').text(), /您已完成電子郵件信箱認證/);
+    // 確定 pressed again (a double click, the browser's resubmit): the link is said to be used, nothing changes.
+    const twice = await confirming.agent.post('/register/confirm').type('form').send({ _csrf: form.$('input[name=_csrf]').val() });
+    assert.equal(twice.status, 410);
+    assert.match(twice.text, /已使用過/);
     const used = await new BrowserAgent(site.t.app).get(second);
     assert.match(used.$('main').text(), /已使用過/);
   });

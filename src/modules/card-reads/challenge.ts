@@ -1,6 +1,7 @@
 // The card-read request carried by the page itself (READER-AGENT.md step 1): nothing is stored until a signed
 // answer comes back, so a page view costs no database write.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { deriveKey } from '../../platform/secrets.js';
 import { CARD_READ_PURPOSE, isSafeReturnPath, type CardReadPurpose } from './rules.js';
 
 /** What the server needs back from a card read, sealed into its challenge. */
@@ -25,7 +26,7 @@ export class ReadChallenges {
   private readonly key: Buffer;
 
   constructor(secret: string) {
-    this.key = createHmac('sha256', secret).update('card-read-challenge').digest();
+    this.key = deriveKey(secret, 'card-read-challenge');
   }
 
   private mac(id: string, body: Buffer): Buffer {

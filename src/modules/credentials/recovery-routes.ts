@@ -1,21 +1,14 @@
 import { Router, type Request, type Response } from 'express';
-import { clientAddress, limitByAddress, renewIdentity, type RateLimits } from '../../platform/http/index.js';
+import { clientAddress, limitByAddress, type RateLimits } from '../../platform/http/index.js';
 import { errorFor, parseForm, passwordStrength, type FieldError } from '../../platform/forms/index.js';
 import type { Translate } from '../../platform/i18n/index.js';
-import { linkTokenHash } from '../../platform/tokens/index.js';
+import { linkLanding } from '../../platform/tokens/index.js';
 import { render } from '../../platform/views/index.js';
 import type { CardReads } from '../card-reads/index.js';
-import type { DivisionsService } from '../household/index.js';
+import { wantsAddressRefresh, type DivisionsService } from '../household/index.js';
 import { emailMethodStep } from '../registration/index.js';
 import { newPasswordForm } from './forms.js';
 import type { CredentialsService, ResetResult } from './service.js';
-
-declare module 'express-session' {
-  interface SessionData {
-    /** The reset link being used: its hash only, so the session store cannot replay it. */
-    passwordReset?: { tokenHash: string; idNumber: string };
-  }
-}
 
 const FORGOT = '/forgot-password';
 const RESET = '/reset-password';
@@ -33,7 +26,7 @@ export function recoveryRouter(deps: { service: CredentialsService; cardReads: C
   router.get(FORGOT, (req, res) => forgotPage(req, res, {}));
   router.post(FORGOT, steps, async (req, res) => {
     const t = res.locals.t as Translate;
-    if (forgot.isRefresh(req.body)) return forgotPage(req, res, req.body);
+    if (wantsAddressRefresh(req.body)) return forgotPage(req, res, req.body);
     const step = await forgot.submit(req, t);
     if ('errors' in step) return forgotPage(req, res, req.body, step.errors, 400);
     const card = step.card;
@@ -45,35 +38,28 @@ export function recoveryRouter(deps: { service: CredentialsService; cardReads: C
     render(req, res, 'credentials/message', { titleKey: 'forgot.sent.title', messageKey: 'forgot.sent.message' });
   });
 
-  // The reset link: the token leaves the URL at once and stays in the session as its hash.
+  // The reset link (platform/tokens linkLanding: only the token's hash stays, in the session).
+  const resetLink = linkLanding({ path: RESET, status: (tokenHash) => service.resetStatus(tokenHash) });
   router.get(RESET, async (req, res) => {
-    const token = typeof req.query.token === 'string' ? req.query.token : undefined;
-    if (token !== undefined) {
-      const status = await service.resetStatus(linkTokenHash(token));
-      if (status.status !== 'valid') return linkRefused(req, res, status.status);
-      await renewIdentity(req);
-      req.session.passwordReset = { tokenHash: linkTokenHash(token), idNumber: status.subject };
-      return res.redirect(303, RESET);
-    }
-    const reset = req.session?.passwordReset;
-    if (!reset) return linkRefused(req, res, 'unknown');
-    const status = await service.resetStatus(reset.tokenHash);
-    if (status.status !== 'valid') return linkRefused(req, res, status.status);
-    return resetPage(req, res);
+    const link = await resetLink.land(req, res);
+    if (link === true) return;
+    if (!link.ok) return linkRefused(req, res, link.status);
+    return resetPage(req, res, link.subject);
   });
-  const resetPage = async (req: Request, res: Response, errors: FieldError[] = [], status = 200, strength?: string) => {
-    const reset = req.session.passwordReset!;
+  const resetPage = async (req: Request, res: Response, idNumber: string, errors: FieldError[] = [], status = 200, strength?: string) => {
     render(req, res, 'forgot/reset', {
       errors,
       hasErrors: errors.length > 0,
       errorFor,
       strength,
-      cardPanel: await cardReads.panel(req, { purpose: 'reset', returnTo: RESET, expectedIdNumber: reset.idNumber }),
+      cardPanel: await cardReads.panel(req, { purpose: 'reset', returnTo: RESET, expectedIdNumber: idNumber }),
     }, { status });
   };
   router.post(RESET, steps, async (req, res) => {
-    const reset = req.session?.passwordReset;
-    if (!reset) return linkRefused(req, res, 'unknown');
+    // A second submit after the reset went through hears "used", as the link itself would say.
+    const link = await resetLink.current(req);
+    if (!link.ok) return linkRefused(req, res, link.status);
+    const reset = { tokenHash: link.tokenHash, idNumber: link.subject };
     const t = res.locals.t as Translate;
     const form = parseForm(newPasswordForm, req.body, t);
     const errors: FieldError[] = form.ok ? [] : [...form.errors];
@@ -86,11 +72,10 @@ export function recoveryRouter(deps: { service: CredentialsService; cardReads: C
       if (personal) errors.push({ field: 'password', message: t(personal) });
     }
     const strength = password ? passwordStrength(password) : undefined;
-    if (errors.length || !card || !form.ok) return resetPage(req, res, errors, 400, strength);
+    if (errors.length || !card || !form.ok) return resetPage(req, res, reset.idNumber, errors, 400, strength);
     const result = await service.reset(reset.tokenHash, card, form.value.password, { clientAddress: clientAddress(req) });
-    if (result === 'other_card') return resetPage(req, res, [{ field: 'card-panel-reset', message: t('forgot.error.otherCard') }], 400);
+    if (result === 'other_card') return resetPage(req, res, reset.idNumber, [{ field: 'card-panel-reset', message: t('forgot.error.otherCard') }], 400);
     if (result !== 'done') return linkRefused(req, res, result);
-    delete req.session.passwordReset;
     cardReads.clear(req, 'reset');
     render(req, res, 'credentials/message', { titleKey: 'forgot.reset.doneTitle', messageKey: 'account.password.done', loginLink: true });
   });

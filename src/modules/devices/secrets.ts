@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { deriveKey, keyedDigest, randomCode, sameDigest } from '../../platform/secrets.js';
 
 /** Digits and capitals without look-alikes (0/O, 1/I/L), so a code read off the screen is typed right. */
 export const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
@@ -7,9 +8,7 @@ const CODE_SHAPE = new RegExp(`^[${CODE_ALPHABET}]{${CODE_LENGTH}}$`);
 
 /** A new device code from the CSPRNG. */
 export function newDeviceCode(): string {
-  let code = '';
-  for (let i = 0; i < CODE_LENGTH; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
-  return code;
+  return randomCode(CODE_ALPHABET, CODE_LENGTH);
 }
 
 /** What the person typed, as a code: case, spaces and dashes forgiven; null when it cannot be one. */
@@ -36,12 +35,12 @@ export class DeviceSecrets {
   private readonly accessKey: Buffer;
 
   constructor(sessionSecret: string) {
-    this.codeKey = createHmac('sha256', sessionSecret).update('device-code').digest();
-    this.accessKey = createHmac('sha256', sessionSecret).update('app-access-token').digest();
+    this.codeKey = deriveKey(sessionSecret, 'device-code');
+    this.accessKey = deriveKey(sessionSecret, 'app-access-token');
   }
 
   codeHash(code: string): string {
-    return createHmac('sha256', this.codeKey).update(code).digest('base64url');
+    return keyedDigest(this.codeKey, code);
   }
 
   /** A device token for the app to keep; the table keeps only deviceTokenHash of it. */
@@ -56,9 +55,7 @@ export class DeviceSecrets {
   /** Whether a presented device token is the one whose hash is stored (in constant time). */
   deviceTokenMatches(token: string, storedHash: string): boolean {
     if (!DEVICE_TOKEN_SHAPE.test(token)) return false;
-    const a = Buffer.from(this.deviceTokenHash(token));
-    const b = Buffer.from(storedHash);
-    return a.length === b.length && timingSafeEqual(a, b);
+    return sameDigest(this.deviceTokenHash(token), storedHash);
   }
 
   /** `<binding id>.<epoch>.<expiry, unix seconds>.<HMAC>`: checked against the database on every call. */
@@ -73,13 +70,11 @@ export class DeviceSecrets {
     if (parts.length !== 4) return null;
     const [bindingId, epoch, expiresAt, signature] = parts as [string, string, string, string];
     if (!UUID.test(bindingId) || !/^\d{1,9}$/.test(epoch) || !/^\d{1,12}$/.test(expiresAt)) return null;
-    const expected = Buffer.from(this.sign(`${bindingId}.${epoch}.${expiresAt}`));
-    const given = Buffer.from(signature);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
+    if (!sameDigest(this.sign(`${bindingId}.${epoch}.${expiresAt}`), signature)) return null;
     return { bindingId, epoch: Number(epoch), expiresAt: Number(expiresAt) };
   }
 
   private sign(payload: string): string {
-    return createHmac('sha256', this.accessKey).update(payload).digest('base64url');
+    return keyedDigest(this.accessKey, payload);
   }
 }

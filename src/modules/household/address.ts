@@ -29,6 +29,10 @@ export interface AddressValue {
 
 export type AddressResult = { ok: true; value: AddressValue } | { ok: false; errors: FieldError[] };
 
+/** The partial's 更新選項 button (name=refresh value=address): the form asks for the next list, nothing is checked or saved. */
+export const wantsAddressRefresh = (body: unknown): boolean =>
+  typeof body === 'object' && body !== null && (body as Record<string, unknown>).refresh === 'address';
+
 /** The address fields of a body or query; a repeated or non-text field counts as absent. */
 export function addressInput(source: unknown): AddressInput {
   const record = typeof source === 'object' && source !== null ? (source as Record<string, unknown>) : {};

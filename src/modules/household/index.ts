@@ -21,6 +21,7 @@ export { householdNumberError, neighborhoodError, villageCodeShapeError, PERSON_
 export { holderInHouseholdRegistry, personsFile } from './import.js';
 export {
   addressChoices,
+  wantsAddressRefresh,
   addressInput,
   parseAddress,
   type AddressChoices,

@@ -6,7 +6,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../platform/clock.js';
 import { CaptchaUseSchema } from './entities/deletion.js';
-import { Sealer } from './seal.js';
+import { sameDigest, Sealer } from '../../platform/secrets.js';
 
 // svg-captcha's callable export (draws a given text) is missing from its type declarations.
 const drawCaptcha = createRequire(import.meta.url)('svg-captcha') as (text: string, options?: Record<string, unknown>) => string;
@@ -55,7 +55,7 @@ export class Captchas {
       .execute('run');
     if (inserted.affectedRows !== 1) return 'used';
     const answer = typeof typed === 'string' ? typed.trim() : '';
-    return answer && Sealer.same(this.answerMac(opened.i, answer), opened.h) ? 'ok' : 'wrong';
+    return answer && sameDigest(this.answerMac(opened.i, answer), opened.h) ? 'ok' : 'wrong';
   }
 
   private answerMac(id: string, answer: string): string {

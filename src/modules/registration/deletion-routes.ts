@@ -5,11 +5,11 @@ import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/index.js';
 import type { Translate } from '../../platform/i18n/index.js';
 import { isFragmentRequest, render } from '../../platform/views/index.js';
-import { addressChoices, addressInput, isValidIdNumber, parseAddress, type DivisionsService } from '../household/index.js';
+import { addressChoices, addressInput, isValidIdNumber, parseAddress, wantsAddressRefresh, type DivisionsService } from '../household/index.js';
 import type { Captchas } from './captcha.js';
 import { newFlowId, type DeletionService } from './deletion.js';
 import { emailAddress } from './rules.js';
-import { Sealer } from './seal.js';
+import { Sealer } from '../../platform/secrets.js';
 
 export interface DeletionRouteDeps {
   deletion: DeletionService;
@@ -99,7 +99,7 @@ export function deletionRouter(deps: DeletionRouteDeps): Router {
     const shown = { ...(req.body as object), idNumber: step.i, cardNumber: step.c };
     const stepPage = (errors: FieldError[] = [], status = 200) => requestPage(req, res, shown, errors, status, req.body.step as string);
     // 更新選項 without JavaScript: the same step with the next list filled, nothing checked.
-    if (refreshing(req.body, 'address')) return stepPage();
+    if (wantsAddressRefresh(req.body)) return stepPage();
     let newEmail: { email: string; villageCode: string; neighborhood: number } | undefined;
     if (formText(req.body, 'method') === 'change') {
       const email = emailAddress.safeParse(req.body?.email);

@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { deriveKey, keyedDigest, randomCode } from '../../platform/secrets.js';
 import { maskIdNumber, type AuditLog } from '../../platform/audit/index.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/index.js';
@@ -47,7 +48,7 @@ export class DeletionService {
   private readonly codeKey: Buffer;
 
   constructor(private readonly deps: DeletionDeps) {
-    this.codeKey = createHmac('sha256', deps.secret).update('deletion-code').digest();
+    this.codeKey = deriveKey(deps.secret, 'deletion-code');
   }
 
   /**
@@ -63,7 +64,7 @@ export class DeletionService {
       await this.deps.audit.recordNow(this.deps.orm.em.fork(), this.entry('registration.delete.request', idNumber, 'refused', input.clientAddress, { reason: refusal ?? 'none', emailChanged: !!input.newEmail }));
       return;
     }
-    const code = Array.from({ length: CODE_LENGTH }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
+    const code = randomCode(CODE_ALPHABET, CODE_LENGTH);
     const now = this.deps.clock.now();
     const expiresAt = new Date(now.getTime() + DELETION_CODE_TTL_MS);
     const to = input.newEmail?.email ?? row.email;
@@ -133,7 +134,7 @@ export class DeletionService {
   }
 
   private codeHash(idNumber: string, code: string): string {
-    return createHmac('sha256', this.codeKey).update(`${idNumber}\0${code}`, 'utf8').digest('base64url');
+    return keyedDigest(this.codeKey, `${idNumber}\0${code}`);
   }
 
   private entry(action: string, idNumber: string, outcome: 'success' | 'refused', clientAddress: string, detail: Record<string, string | boolean> = {}) {

@@ -25,9 +25,6 @@ export function emailMethodStep(deps: { divisions: DivisionsService; cardReads: 
       };
     },
 
-    /** 更新選項 without JavaScript: the same page with the next list filled, nothing checked. */
-    isRefresh: (body: unknown): boolean => formText(body, 'refresh') === 'address',
-
     /** The read card and, for option b, the proof; or the errors to show beside the fields. */
     async submit(req: Request, t: Translate): Promise<{ card: VerifiedCard; proof?: EmailChangeProof } | { errors: FieldError[] }> {
       const proof = await emailChangeProof(deps.divisions, req.body, t);

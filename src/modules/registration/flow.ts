@@ -33,8 +33,6 @@ declare module 'express-session' {
     registration?: RegistrationFlow;
     /** The address the confirmation went to, for the 您已完成申請 page (one showing). */
     registrationApplied?: { email: string };
-    /** The confirmation link being used: its hash only, so the session store cannot replay it. */
-    confirmation?: { tokenHash: string; idNumber: string };
   }
 }
 

@@ -1,11 +1,11 @@
 import { Router, type Request, type Response } from 'express';
-import { clientAddress, limitByAddress, renewIdentity, type RateLimits } from '../../platform/http/index.js';
+import { clientAddress, limitByAddress, type RateLimits } from '../../platform/http/index.js';
 import { errorFor, parseForm, passwordStrength, formText, type FieldError } from '../../platform/forms/index.js';
 import type { Locale, Translate } from '../../platform/i18n/index.js';
-import { linkTokenHash } from '../../platform/tokens/index.js';
+import { linkLanding, type LinkRefusal } from '../../platform/tokens/index.js';
 import { render } from '../../platform/views/index.js';
 import type { CardReads } from '../card-reads/index.js';
-import { addressChoices, parseAddress, type DivisionsService } from '../household/index.js';
+import { addressChoices, parseAddress, wantsAddressRefresh, type DivisionsService } from '../household/index.js';
 import { flowOf, type EnteredContacts, type EnteredIdentity } from './flow.js';
 import { emailMethodStep } from './email-method.js';
 import { credentialsForm, identityForm } from './forms.js';
@@ -73,7 +73,7 @@ export function registrationRouter(deps: RegistrationRouteDeps): Router {
     flow.entered = entered;
     const t = res.locals.t as Translate;
     // 更新選項 without JavaScript: the same form with the next list filled, nothing checked or saved.
-    if (formText(req.body, 'refresh') === 'address') return identityPage(req, res, entered);
+    if (wantsAddressRefresh(req.body)) return identityPage(req, res, entered);
     const form = parseForm(identityForm, req.body, t);
     const address = await parseAddress(deps.divisions, req.body, t);
     const errors: FieldError[] = [...(form.ok ? [] : form.errors), ...(address.ok ? [] : address.errors)];
@@ -159,44 +159,35 @@ export function registrationRouter(deps: RegistrationRouteDeps): Router {
     render(req, res, 'registration/message', { titleKey: 'registration.applied.title', messageKey: 'registration.applied.message', email: applied.email });
   });
 
-  // 5. The confirmation link: the token leaves the URL at once and stays in the session as its hash.
-  router.get(CONFIRM, async (req, res) => {
-    const token = typeof req.query.token === 'string' ? req.query.token : undefined;
-    if (token !== undefined) {
-      const status = await service.confirmationStatus(linkTokenHash(token));
-      if (status.status !== 'valid') return linkRefused(req, res, status.status);
-      await renewIdentity(req);
-      req.session.confirmation = { tokenHash: linkTokenHash(token), idNumber: status.subject };
-      return res.redirect(303, CONFIRM);
-    }
-    const confirmation = req.session?.confirmation;
-    if (!confirmation) return linkRefused(req, res, 'unknown');
-    const status = await service.confirmationStatus(confirmation.tokenHash);
-    if (status.status !== 'valid') return linkRefused(req, res, status.status);
-    return confirmPage(req, res);
-  });
-  const confirmPage = async (req: Request, res: Response, errors: FieldError[] = [], status = 200) => {
-    const confirmation = req.session.confirmation!;
+  // 5. The confirmation link (platform/tokens linkLanding: only the token's hash stays, in the session).
+  const confirmLink = linkLanding({ path: CONFIRM, status: (tokenHash) => service.confirmationStatus(tokenHash) });
+  const confirmPage = async (req: Request, res: Response, idNumber: string, errors: FieldError[] = [], status = 200) => {
     render(req, res, 'registration/confirm', {
       errors,
       hasErrors: errors.length > 0,
-      cardPanel: await cardReads.panel(req, { purpose: 'confirm', returnTo: CONFIRM, expectedIdNumber: confirmation.idNumber }),
+      cardPanel: await cardReads.panel(req, { purpose: 'confirm', returnTo: CONFIRM, expectedIdNumber: idNumber }),
     }, { status });
   };
+  router.get(CONFIRM, async (req, res) => {
+    const link = await confirmLink.land(req, res);
+    if (link === true) return;
+    if (!link.ok) return linkRefused(req, res, link.status);
+    return confirmPage(req, res, link.subject);
+  });
   router.post(CONFIRM, steps, async (req, res) => {
-    const confirmation = req.session?.confirmation;
-    if (!confirmation) return linkRefused(req, res, 'unknown');
+    // A second 確定 after the first went through hears "used", as the link itself would say.
+    const link = await confirmLink.current(req);
+    if (!link.ok) return linkRefused(req, res, link.status);
     const t = res.locals.t as Translate;
     const card = cardReads.verifiedCard(req, 'confirm');
-    if (!card) return confirmPage(req, res, [{ field: 'card-panel-confirm', message: t('registration.error.noCard') }], 400);
-    const result = await service.confirm(confirmation.tokenHash, card, { clientAddress: clientAddress(req) });
-    if (result === 'other_card') return confirmPage(req, res, [{ field: 'card-panel-confirm', message: t('registration.error.otherCard') }], 400);
+    if (!card) return confirmPage(req, res, link.subject, [{ field: 'card-panel-confirm', message: t('registration.error.noCard') }], 400);
+    const result = await service.confirm(link.tokenHash, card, { clientAddress: clientAddress(req) });
+    if (result === 'other_card') return confirmPage(req, res, link.subject, [{ field: 'card-panel-confirm', message: t('registration.error.otherCard') }], 400);
     if (result !== 'confirmed') return linkRefused(req, res, result);
-    delete req.session.confirmation;
     cardReads.clear(req, 'confirm');
     render(req, res, 'registration/message', { titleKey: 'registration.confirmed.title', messageKey: 'registration.confirmed.message', loginLink: true });
   });
-  const linkRefused = (req: Request, res: Response, status: 'expired' | 'used' | 'superseded' | 'unknown') => {
+  const linkRefused = (req: Request, res: Response, status: LinkRefusal) => {
     render(req, res, 'registration/message', { titleKey: 'registration.link.title', messageKey: `registration.link.${status}`, resendLink: true }, { status: 410 });
   };
 
@@ -207,7 +198,7 @@ export function registrationRouter(deps: RegistrationRouteDeps): Router {
   router.get(RESEND, (req, res) => resendPage(req, res, {}));
   router.post(RESEND, steps, async (req, res) => {
     const t = res.locals.t as Translate;
-    if (resend.isRefresh(req.body)) return resendPage(req, res, req.body);
+    if (wantsAddressRefresh(req.body)) return resendPage(req, res, req.body);
     const step = await resend.submit(req, t);
     if ('errors' in step) return resendPage(req, res, req.body, step.errors, 400);
     const outcome = await service.resend(step.card, { proof: step.proof, locale: res.locals.locale as Locale, clientAddress: clientAddress(req) });
