@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Config } from './config.js';
 import { AuditEventSchema, AuditLog } from './platform/audit/index.js';
+import { deriveKey } from './platform/secrets.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { applyMigrations, createOrm, openDatabase, type Orm } from './platform/db/index.js';
 import { I18n, LOCALES } from './platform/i18n/index.js';
@@ -15,6 +16,7 @@ import { credentialsModule } from './modules/credentials/index.js';
 import { registrationModule } from './modules/registration/index.js';
 import { employersModule } from './modules/employers/index.js';
 import { householdModule } from './modules/household/index.js';
+import { announcementsModule } from './modules/announcements/index.js';
 import { intranetModule } from './modules/intranet/index.js';
 import { devicesModule } from './modules/devices/index.js';
 
@@ -22,7 +24,7 @@ import { devicesModule } from './modules/devices/index.js';
  * Every module, in the order they are built: a module comes after the modules whose API it uses.
  * Adding a module is one folder (its index.ts exports a ModuleDefinition) and one line here.
  */
-export const MODULES = [intranetModule, householdModule, cardsModule, cardReadsModule, employersModule, registrationModule, credentialsModule, devicesModule] as const;
+export const MODULES = [announcementsModule, householdModule, cardsModule, cardReadsModule, employersModule, registrationModule, credentialsModule, devicesModule, intranetModule] as const;
 
 type Definition = (typeof MODULES)[number];
 /** Each module's public API, by module name (what create() returned as `api`). */
@@ -99,7 +101,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     // Sessions and rate-limit counters: a crash may lose their last fraction of a second (a person logs in again, a
     // counter restarts lower), so their commits do not wait for the disk; registrations and audit rows still do.
     sessionPool = new pg.Pool({ connectionString: database.url, max: 10, options: '-c synchronous_commit=off' });
-    const audit = new AuditLog(clock);
+    const audit = new AuditLog(clock, deriveKey(config.sessionSecret, 'audit-person'));
     const rateLimits = createRateLimits({ pool: sessionPool, limits: overrides.rateLimits });
     const i18n = new I18n(...MODULES.flatMap((m) => (m.messages ? [m.messages] : [])));
     const mailTemplates = MODULES.flatMap((m) => m.mailTemplates ?? []);

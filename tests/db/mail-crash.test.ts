@@ -37,7 +37,7 @@ const transport = {
     return info;
   },
 };
-const { worker } = createMail({ config, orm, clock, audit: new AuditLog(clock), transport });
+const { worker } = createMail({ config, orm, clock, audit: new AuditLog(clock, Buffer.alloc(32)), transport });
 await worker.runOnce();
 process.stdout.write('survived\\n');
 await orm.close(true);

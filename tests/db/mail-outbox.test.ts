@@ -110,7 +110,7 @@ describe('mail outbox and worker', () => {
     });
     // A second mailer with its own ORM and connection pool, as a second app process would have.
     const orm2 = await createOrm({ url: t.databaseUrl, entities });
-    const second = createMail({ config: t.services.config, orm: orm2, clock: t.clock, audit: new AuditLog(t.clock) });
+    const second = createMail({ config: t.services.config, orm: orm2, clock: t.clock, audit: new AuditLog(t.clock, Buffer.alloc(32)) });
     try {
       const drain = async (worker: ReturnType<typeof second.mailer.createWorker>) => {
         let sent = 0;

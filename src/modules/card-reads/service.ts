@@ -65,7 +65,7 @@ export interface CardReadServiceDeps {
 }
 
 type Verified = { card: ReadCard; terminalId: string | null };
-type Failed = { failure: CardReadFailure; subject?: string; detail?: Record<string, string> };
+type Failed = { failure: CardReadFailure; person?: string; detail?: Record<string, string> };
 
 // A key no one holds: an unknown signer is checked against it, so it costs what a known one does.
 const NOBODY_KEY = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x!;
@@ -139,12 +139,12 @@ export class CardReadService {
       await cardReadRequests.deleteExpiredBefore(tx, new Date(now.getTime() - READ_REQUEST_KEEP_MS));
       this.deps.audit.record(tx, this.entry(
         'failure' in result
-          ? { action: 'card_read.verify', outcome: 'failure', clientAddress, subject: result.subject, detail: { purpose, reason: result.failure, ...result.detail } }
+          ? { action: 'card_read.verify', outcome: 'failure', clientAddress, person: result.person, detail: { purpose, reason: result.failure, ...result.detail } }
           : {
               action: 'card_read.verify',
               outcome: 'success',
               clientAddress,
-              subject: maskIdNumber(result.card.idNumber),
+              person: result.card.idNumber,
               detail: { purpose, card: maskCardNumber(result.card.cardNumber), terminal: result.terminalId ?? undefined },
             },
       ));
@@ -179,7 +179,7 @@ export class CardReadService {
     if (typeof payload === 'string') return { failure: payload, detail: signerDetail };
     const fail = (failure: CardReadFailure): Failed => ({
       failure,
-      subject: maskIdNumber(payload.card.idNumber),
+      person: payload.card.idNumber,
       detail: { ...signerDetail, card: maskCardNumber(payload.card.number) },
     });
     if (payload.req !== request.id) return fail('replayed');
@@ -244,7 +244,7 @@ export class CardReadService {
           action: 'card_read.claim',
           outcome: otherPerson ? 'refused' : 'success',
           clientAddress,
-          subject: maskIdNumber(card.idNumber),
+          person: card.idNumber,
           detail: { purpose, card: maskCardNumber(card.cardNumber), reason: otherPerson ? 'other_person' : undefined },
         }));
       }

@@ -3,7 +3,7 @@ import { defineModule, type PlatformDeps } from '../../platform/module.js';
 import { LinkTokens } from '../../platform/tokens/index.js';
 import type { CardReads } from '../card-reads/index.js';
 import type { DivisionsService, HouseholdRegistry } from '../household/index.js';
-import type { AnnouncementService } from '../intranet/index.js';
+import type { AnnouncementService } from '../announcements/index.js';
 import type { RegistrationService } from '../registration/index.js';
 import { accountRouter } from './account-routes.js';
 import { LoginLockoutSchema } from './entities/login-lockout.js';
@@ -18,7 +18,7 @@ export { PLANNED_PAGES } from './routes.js';
 
 type Deps = PlatformDeps & {
   modules: {
-    intranet: { announcements: AnnouncementService };
+    announcements: { announcements: AnnouncementService };
     household: { registry: HouseholdRegistry; divisions: DivisionsService };
     cardReads: { cardReads: CardReads };
     registration: { service: RegistrationService };
@@ -43,7 +43,7 @@ export const credentialsModule = defineModule({
       lockoutAttempts: deps.config.loginLockoutAttempts,
     });
     const sessions = loginSessions({ service, cardReads });
-    const { router, citizenRouter } = homeRouter({ ...deps, announcements: deps.modules.intranet.announcements, cardReads, service, sessions });
+    const { router, citizenRouter } = homeRouter({ ...deps, announcements: deps.modules.announcements.announcements, cardReads, service, sessions });
     const citizen = Router();
     citizen.use(citizenRouter);
     citizen.use(recoveryRouter({ service, cardReads, divisions: deps.modules.household.divisions, rateLimits: deps.rateLimits }));

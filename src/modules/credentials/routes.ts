@@ -9,7 +9,7 @@ import { loginForm } from './forms.js';
 import type { LoginSessions } from './login.js';
 import type { CredentialsService, LoginRefusal } from './service.js';
 import type { CardReads } from '../card-reads/index.js';
-import type { AnnouncementService } from '../intranet/index.js';
+import type { AnnouncementService } from '../announcements/index.js';
 
 /** Pages linked from the home page that later work fills in; each answers a plain "not available yet" page. */
 export const PLANNED_PAGES: Record<string, string> = {

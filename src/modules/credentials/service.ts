@@ -245,7 +245,7 @@ export class CredentialsService {
   }
 
   private entry(action: string, idNumber: string, outcome: Outcome, where: Where & { via?: string }, detail: Record<string, string | number | boolean | undefined> = {}) {
-    return { actorType: 'citizen' as const, actorId: maskIdNumber(idNumber), action, subject: maskIdNumber(idNumber), outcome, clientAddress: where.clientAddress, detail: { ...detail, via: where.via } };
+    return { actorType: 'citizen' as const, actorId: maskIdNumber(idNumber), action, person: idNumber, outcome, clientAddress: where.clientAddress, detail: { ...detail, via: where.via } };
   }
 
   private audit(em: EntityManager, action: string, idNumber: string, outcome: Outcome, where: Where & { via?: string }, detail: Record<string, string | number | boolean | undefined> = {}): void {

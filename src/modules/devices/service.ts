@@ -243,11 +243,11 @@ export class DevicesService {
   }
 
   private citizen(action: string, idNumber: string, outcome: Outcome, where: Where, detail: AuditEntry['detail'] = {}): AuditEntry {
-    return { actorType: 'citizen', actorId: maskIdNumber(idNumber), action, subject: maskIdNumber(idNumber), outcome, clientAddress: where.clientAddress, detail };
+    return { actorType: 'citizen', actorId: maskIdNumber(idNumber), action, person: idNumber, outcome, clientAddress: where.clientAddress, detail };
   }
 
   private device(action: string, deviceId: string, idNumber: string | null, outcome: Outcome, where: Where, detail: AuditEntry['detail'] = {}): AuditEntry {
-    return { actorType: 'device', actorId: deviceId, action, subject: idNumber ? maskIdNumber(idNumber) : null, outcome, clientAddress: where.clientAddress, detail };
+    return { actorType: 'device', actorId: deviceId, action, person: idNumber, outcome, clientAddress: where.clientAddress, detail };
   }
 
   private audit(em: EntityManager, entry: AuditEntry): void {

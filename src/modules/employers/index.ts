@@ -2,12 +2,13 @@ import type { Orm } from '../../platform/db/index.js';
 import { defineModule, type PlatformDeps } from '../../platform/module.js';
 import { EnrollmentRegistry } from './enrollments.js';
 import { EnrollmentSchema } from './entities/enrollment.js';
+import { UnitAdminSchema } from './entities/unit-admin.js';
 
 export { EnrollmentRegistry } from './enrollments.js';
 export { unitCodeError, UNIT_NAME_MAX } from './rules.js';
 export { enrollmentsFile } from './import.js';
 
-export const employerEntities = [EnrollmentSchema];
+export const employerEntities = [EnrollmentSchema, UnitAdminSchema];
 
 /** The employers module: for now the enrolment registry. */
 export function createEmployersModule(deps: { orm: Orm }) {

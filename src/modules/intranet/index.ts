@@ -1,23 +1,10 @@
-import type { Clock } from '../../platform/clock.js';
-import type { Orm } from '../../platform/db/index.js';
-import { defineModule, type PlatformDeps, type WebModule } from '../../platform/module.js';
-import { AnnouncementSchema } from './entities/announcement.js';
-import { AnnouncementService } from './service.js';
+import { defineModule, type PlatformDeps } from '../../platform/module.js';
+import { StaffMemberSchema } from './entities/staff-member.js';
 
-export { AnnouncementService, type PublicAnnouncement } from './service.js';
-export const intranetEntities = [AnnouncementSchema];
-
-/** The counter intranet. For now it owns the announcements the home page shows. */
-export function createIntranetModule(deps: { orm: Orm; clock: Clock }) {
-  const announcements = new AnnouncementService(deps.orm, deps.clock);
-  const web: WebModule = { name: 'intranet' };
-  return { web, announcements };
-}
-
-/** The intranet's definition: the counter flow reads cards (purpose `counter`). */
+/** The counter intranet (臨櫃): staff accounts and the counter's pages, under /intranet. */
 export const intranetModule = defineModule({
   name: 'intranet',
-  entities: intranetEntities,
+  entities: [StaffMemberSchema],
   cardReadPurposes: ['counter'],
-  create: (deps: PlatformDeps) => ({ api: { announcements: createIntranetModule(deps).announcements } }),
+  create: (_deps: PlatformDeps) => ({ api: {} }),
 });

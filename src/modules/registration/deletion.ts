@@ -138,7 +138,7 @@ export class DeletionService {
   }
 
   private entry(action: string, idNumber: string, outcome: 'success' | 'refused', clientAddress: string, detail: Record<string, string | boolean> = {}) {
-    return { actorType: 'citizen' as const, actorId: maskIdNumber(idNumber), action, subject: maskIdNumber(idNumber), outcome, clientAddress, detail };
+    return { actorType: 'citizen' as const, actorId: maskIdNumber(idNumber), action, person: idNumber, outcome, clientAddress, detail };
   }
 }
 

@@ -106,7 +106,7 @@ export class RegistrationService {
   async checkIdentity(card: VerifiedCard, facts: { householdNumber: string; villageCode: string; neighborhood: number }, where: Where): Promise<IdentityCheck> {
     const result = await this.identityOf(card, facts);
     // A wrong 戶號 for a card in hand is someone guessing or mistyping: worth a row either way.
-    if (!result.ok) await this.deps.audit.recordNow(this.deps.orm.em.fork(), { actorType: 'citizen', actorId: maskIdNumber(card.idNumber), action: 'registration.identity', subject: maskIdNumber(card.idNumber), outcome: 'refused', clientAddress: where.clientAddress, detail: { reason: result.reason } });
+    if (!result.ok) await this.deps.audit.recordNow(this.deps.orm.em.fork(), { actorType: 'citizen', actorId: maskIdNumber(card.idNumber), action: 'registration.identity', person: card.idNumber, outcome: 'refused', clientAddress: where.clientAddress, detail: { reason: result.reason } });
     return result;
   }
 
@@ -304,6 +304,6 @@ export class RegistrationService {
   }
 
   private audit(em: EntityManager, action: string, idNumber: string, outcome: 'success' | 'failure' | 'refused', clientAddress: string, detail: Record<string, string | boolean> = {}): void {
-    this.deps.audit.record(em, { actorType: 'citizen', actorId: maskIdNumber(idNumber), action, subject: maskIdNumber(idNumber), outcome, clientAddress, detail });
+    this.deps.audit.record(em, { actorType: 'citizen', actorId: maskIdNumber(idNumber), action, person: idNumber, outcome, clientAddress, detail });
   }
 }

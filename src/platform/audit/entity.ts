@@ -10,6 +10,8 @@ export const AuditEventSchema = defineEntity({
     actorId: p.string().length(64).nullable(),
     action: p.string().length(64).index(),
     subject: p.string().length(128).nullable().index(),
+    /** Keyed digest of the person's ID number (AuditEntry.person): finds a person's events. */
+    subjectKey: p.character().length(43).nullable().index(),
     outcome: p.string().length(20),
     clientAddress: p.string().length(64).nullable(),
     detail: p.json<Record<string, string | number | boolean | null>>().nullable(),

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Clock } from '../clock.js';
+import { keyedDigest } from '../secrets.js';
 import { AuditEventSchema, type AuditEvent } from './entity.js';
 
 export { AuditEventSchema, type AuditEvent };
@@ -12,6 +13,11 @@ export interface AuditEntry {
   actorId?: string | null;
   action: string;
   subject?: string | null;
+  /**
+   * The person the event is about, by full ID number: stored only as its mask (the subject, when none is given)
+   * and a keyed digest, so staff can find a person's events without the table holding ID numbers.
+   */
+  person?: string | null;
   outcome: Outcome;
   clientAddress?: string | null;
   detail?: Record<string, string | number | boolean | null | undefined>;
@@ -38,7 +44,13 @@ export function maskIdNumber(id: string): string {
 
 /** Writes audit rows in the caller's unit of work, so a rolled-back change leaves no record of success. */
 export class AuditLog {
-  constructor(private readonly clock: Clock) {}
+  /** `subjectKey` keys the digests of `person` (derived from SESSION_SECRET, so every app process agrees). */
+  constructor(private readonly clock: Clock, private readonly subjectKey: Buffer) {}
+
+  /** What the table keeps to find a person's events. */
+  personKey(idNumber: string): string {
+    return keyedDigest(this.subjectKey, idNumber);
+  }
 
   record(em: EntityManager, entry: AuditEntry): AuditEvent {
     return em.create(AuditEventSchema, this.row(entry));
@@ -67,17 +79,19 @@ export class AuditLog {
       actorType: entry.actorType,
       actorId: entry.actorId ? neutralise(entry.actorId, 64) : null,
       action: neutralise(entry.action, 64),
-      subject: entry.subject ? neutralise(entry.subject, 128) : null,
+      subject: entry.subject ? neutralise(entry.subject, 128) : entry.person ? maskIdNumber(entry.person) : null,
+      subjectKey: entry.person ? this.personKey(entry.person) : null,
       outcome: entry.outcome,
       clientAddress: entry.clientAddress ? neutralise(entry.clientAddress, 64) : null,
       detail: Object.keys(detail).length ? detail : null,
     };
   }
 
-  async recent(em: EntityManager, filter: { subject?: string; limit?: number } = {}): Promise<AuditEvent[]> {
+  /** The newest events, of one person (by full ID number) or of everyone. */
+  async recent(em: EntityManager, filter: { person?: string; limit?: number } = {}): Promise<AuditEvent[]> {
     return em.fork().find(
       AuditEventSchema,
-      filter.subject ? { subject: filter.subject } : {},
+      filter.person ? { subjectKey: this.personKey(filter.person) } : {},
       { orderBy: { occurredAt: 'desc', id: 'desc' }, limit: filter.limit ?? 50 },
     );
   }

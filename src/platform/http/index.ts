@@ -1,5 +1,5 @@
 export { securityHeaders } from './security-headers.js';
-export { sessions, renewIdentity, type SessionOptions } from './session.js';
+export { sessions, renewIdentity, SESSION_COOKIE, STAFF_SESSION_COOKIE, type SessionOptions } from './session.js';
 export { browserBinding, cookieName, type BrowserBinding } from './browser-binding.js';
 export { csrfProtection, type CsrfOptions } from './csrf.js';
 export { clientAddress } from './client.js';

@@ -21,9 +21,13 @@ export interface SessionOptions {
   /** Absolute lifetime from the session's start. */
   absoluteMs: number;
   clock: Clock;
+  /** The cookie's name (before the `__Host-` prefix HTTPS adds); the citizen site's by default. */
+  cookie?: string;
 }
 
 export const SESSION_COOKIE = 'nhi.sid';
+/** The counter intranet's session: its own cookie, so a staff login and a citizen's never share a session. */
+export const STAFF_SESSION_COOKIE = 'nhi.staff';
 
 /** Sessions stored in PostgreSQL (table `session`, created by a migration), so any app process can serve any request. */
 export function sessions(options: SessionOptions): RequestHandler[] {
@@ -40,7 +44,7 @@ export function sessions(options: SessionOptions): RequestHandler[] {
     set(sid, sess, done);
   };
   const middleware = session({
-    name: cookieName(SESSION_COOKIE, options.secure),
+    name: cookieName(options.cookie ?? SESSION_COOKIE, options.secure),
     store,
     secret: options.secret,
     resave: false,
