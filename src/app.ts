@@ -1,13 +1,18 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { Services } from './services.js';
 import { databaseReady, requestContext } from './platform/db/index.js';
-import { browserBinding, csrfProtection, securityHeaders, serviceHoursGate, sessions } from './platform/http/index.js';
+import { addressList, browserBinding, csrfProtection, onlyFrom, securityHeaders, serviceHoursGate, sessions, STAFF_SESSION_COOKIE } from './platform/http/index.js';
+import { INTRANET_PATH } from './platform/module.js';
 import { DEFAULT_LOCALE, formatDate, formatDateTime, localeMiddleware, type Locale } from './platform/i18n/index.js';
 import { publicDir } from './platform/paths.js';
 import { render, varyOnHtmx } from './platform/views/index.js';
 
 const CITIZEN_IDLE_MS = 30 * 60 * 1000;
 const CITIZEN_ABSOLUTE_MS = 12 * 60 * 60 * 1000;
+const STAFF_IDLE_MS = 15 * 60 * 1000;
+const STAFF_ABSOLUTE_MS = 12 * 60 * 60 * 1000;
+
+const forbidden = () => Object.assign(new Error('outside INTRANET_ALLOW'), { status: 403, code: 'EOUTSIDEINTRANET' });
 
 /** Builds the web app: middleware in a fixed order, then the modules' routes, then 404 and the error handler. */
 export function createApp(services: Services): express.Express {
@@ -32,6 +37,9 @@ export function createApp(services: Services): express.Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready' });
   });
 
+  // The counter intranet answers only its networks: refused here, before any session, body or page.
+  app.use(INTRANET_PATH, onlyFrom(addressList(config.intranetAllow), forbidden));
+
   // 3. Pages from here on may show personal data or carry tokens: no cache keeps them.
   app.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -42,16 +50,13 @@ export function createApp(services: Services): express.Express {
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
   app.use(express.json({ limit: '100kb' }));
   app.use(browserBinding({ secure: config.secureCookies }).middleware);
-  app.use(
-    ...sessions({
-      pool: services.sessionPool,
-      secret: config.sessionSecret,
-      secure: config.secureCookies,
-      idleMs: CITIZEN_IDLE_MS,
-      absoluteMs: CITIZEN_ABSOLUTE_MS,
-      clock: services.clock,
-    }),
+  // Staff pages have a session of their own: a citizen's login never opens the intranet, nor the other way round.
+  const sessionOptions = { pool: services.sessionPool, secret: config.sessionSecret, secure: config.secureCookies, clock: services.clock };
+  const citizenSession = express.Router().use(...sessions({ ...sessionOptions, idleMs: CITIZEN_IDLE_MS, absoluteMs: CITIZEN_ABSOLUTE_MS }));
+  const staffSession = express.Router().use(
+    ...sessions({ ...sessionOptions, cookie: STAFF_SESSION_COOKIE, idleMs: STAFF_IDLE_MS, absoluteMs: STAFF_ABSOLUTE_MS }),
   );
+  app.use((req, res, next) => (isIntranet(req.path) ? staffSession : citizenSession)(req, res, next));
   app.use(requestContext(services.orm));
   app.use(localeMiddleware(services.i18n, config.secureCookies));
   app.use(pageLocals(services));
@@ -61,6 +66,7 @@ export function createApp(services: Services): express.Express {
 
   // 5. Module routes; citizen routes only within service hours.
   // Routes open at all hours come first: once the gate is passed outside service hours, it answers every request.
+  for (const module of services.modules) if (module.staffRouter) app.use(INTRANET_PATH, module.staffRouter);
   for (const module of services.modules) if (module.router) app.use(module.router);
   const gate = serviceHoursGate(config.serviceHours, services.clock);
   for (const module of services.modules) if (module.citizenRouter) app.use(gate, module.citizenRouter);
@@ -72,6 +78,8 @@ export function createApp(services: Services): express.Express {
   app.use(errorHandler(services));
   return app;
 }
+
+const isIntranet = (path: string): boolean => path === INTRANET_PATH || path.startsWith(`${INTRANET_PATH}/`);
 
 /** Values every template may use. */
 function pageLocals(services: Services): RequestHandler {
@@ -114,6 +122,7 @@ function errorHandler(services: Services): ErrorRequestHandler {
     res.locals.serviceHours ??= services.config.serviceHours.text;
     try {
       if (err?.code === 'EBADCSRFTOKEN') return render(req, res, 'errors/csrf', {}, { status: 403 });
+      if (err?.code === 'EOUTSIDEINTRANET') return render(req, res, 'errors/outside-intranet', {}, { status: 403 });
       if (status === 413) return render(req, res, 'errors/too-large', {}, { status: 413 });
       if (status === 404) return render(req, res, 'errors/not-found', {}, { status: 404 });
       if (status >= 400 && status < 500) return render(req, res, 'errors/bad-request', {}, { status });

@@ -109,8 +109,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       for (const locale of LOCALES) if (!i18n.has(locale, `mail.${template}.subject`)) throw new Error(`mail template ${template} has no ${locale} subject`);
     }
     const mail = createMail({ config, orm, clock, audit, log, transport: overrides.mailTransport, templates: mailTemplates, i18n });
-    const cardReadPurposes = MODULES.flatMap((m) => m.cardReadPurposes ?? []);
-    const platform: PlatformDeps = { config, orm, clock, audit, rateLimits, mail: mail.mailer, log, cardReadPurposes };
+    const staffCardReadPurposes = MODULES.flatMap((m) => ('staffCardReadPurposes' in m ? m.staffCardReadPurposes : undefined) ?? []);
+    const cardReadPurposes = [...MODULES.flatMap((m) => m.cardReadPurposes ?? []), ...staffCardReadPurposes];
+    const platform: PlatformDeps = { config, orm, clock, audit, rateLimits, mail: mail.mailer, log, cardReadPurposes, staffCardReadPurposes };
     // Built in list order; each module sees the APIs of those before it.
     const api = {} as ModuleApis;
     const modules: WebModule[] = [];

@@ -15,10 +15,18 @@ export interface WebModule {
   router?: Router;
   /** Citizen-facing routes: refused outside SERVICE_HOURS. */
   citizenRouter?: Router;
+  /**
+   * The counter intranet's routes (paths under INTRANET_PATH): reached only from INTRANET_ALLOW networks, with the
+   * staff session (its own cookie, 15 minutes idle) instead of the citizen's, at all hours.
+   */
+  staffRouter?: Router;
   messages?: Messages;
   /** Paths that are protected by other means than the CSRF token (see READER-AGENT.md, the card-read return). */
   csrfExempt?: RegExp[];
 }
+
+/** Where the counter intranet lives: app.ts gives these paths the staff session and the network gate. */
+export const INTRANET_PATH = '/intranet';
 
 /** The shared services every module may use; built by the composition root before any module. */
 export interface PlatformDeps {
@@ -32,6 +40,8 @@ export interface PlatformDeps {
   log: (msg: string) => void;
   /** Every card-read purpose some module declared (the card reads accept no other). */
   cardReadPurposes: readonly string[];
+  /** Of those, the staff pages' (ModuleDefinition.staffCardReadPurposes). */
+  staffCardReadPurposes: readonly string[];
 }
 
 /** The routes and CSRF exemptions a module's create() returns. */
@@ -51,6 +61,11 @@ export interface ModuleDefinition<Name extends string = string, Deps = never, Ap
   mailTemplates?: readonly string[];
   /** The card-read purposes its flows ask for. */
   cardReadPurposes?: readonly string[];
+  /**
+   * The purposes its staff pages read cards for: claimed in the staff session under INTRANET_PATH, never in a
+   * citizen's, and the only purposes a counter terminal's signature may serve (READER-AGENT.md).
+   */
+  staffCardReadPurposes?: readonly string[];
   create(deps: Deps): { web?: WebParts; api: Api };
 }
 

@@ -9,7 +9,7 @@ import { createOrm, type Orm } from '../../src/platform/db/index.js';
 import { importRegistryFolder, writeDemoRegistry, type DemoRegistryResult } from '../../src/modules/registry/index.js';
 import { createHouseholdModule, TableHouseholdRegistry } from '../../src/modules/household/index.js';
 import { CardRegistry } from '../../src/modules/cards/index.js';
-import { createEmployersModule } from '../../src/modules/employers/index.js';
+import { EnrollmentRegistry } from '../../src/modules/employers/index.js';
 import { createTestDatabase } from '../helpers/db.js';
 
 const now = new Date('2026-03-02T04:00:00Z');
@@ -205,7 +205,7 @@ describe('registry import', () => {
     assert.equal(await registry.check({ ...facts, villageCode: '63000010002' === villageCode ? '63000010003' : '63000010002' }), 'mismatch');
     assert.equal(await registry.check({ ...facts, idNumber: 'Z100000002' }), 'mismatch');
 
-    const { enrollments } = createEmployersModule({ orm });
+    const enrollments = new EnrollmentRegistry(orm);
     const enrollmentLines = lines(join(demo, 'enrollments.csv')).slice(1).filter(Boolean).map((l) => l.split(','));
     const insured = enrollmentLines.find((e) => e[3] === '1')!;
     const former = enrollmentLines.find((e) => e[3] === '0')!;

@@ -26,6 +26,8 @@ describe('card-read service', () => {
       terminals: readerTerminals,
       challenges: new ReadChallenges(t.services.config.sessionSecret),
       purposes: new Set(['login', 'confirm', 'counter']),
+      staffPurposes: new Set(),
+      acceptsTerminalRead: () => false,
     });
   });
   after(async () => t?.close());

@@ -2,7 +2,7 @@ import type { Config } from '../../config.js';
 import type { AuditLog } from '../../platform/audit/index.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/index.js';
-import type { RateLimits } from '../../platform/http/index.js';
+import { addressList, type AddressList, type RateLimits } from '../../platform/http/index.js';
 import { defineModule, type PlatformDeps, type WebModule } from '../../platform/module.js';
 import type { CardRegistry } from '../cards/index.js';
 import type { HouseholdRegistry } from '../household/index.js';
@@ -12,7 +12,7 @@ import { ReaderTerminalSchema } from './entities/reader-terminal.js';
 import { environmentMessages } from './environment/messages.js';
 import { agentDownloads, environmentRouter } from './environment/routes.js';
 import { cardReadMessages } from './messages.js';
-import { CARD_READ_RETURN_PATH, cardReadRouter } from './routes.js';
+import { CARD_READ_RETURN_PATH, cardReadRouter, staffCardReadRouter } from './routes.js';
 import { CardReadService } from './service.js';
 import { createCardReads } from './session.js';
 import { ReaderTerminals } from './terminals/service.js';
@@ -32,7 +32,7 @@ const messages = {
 
 /** Card reads: their routes (citizen routes, behind the service-hours gate), the panel API, terminals. */
 export function createCardReadsModule(deps: {
-  config: Pick<Config, 'publicOrigin' | 'agentOrigin' | 'sessionSecret' | 'cardReadFreshMs'>;
+  config: Pick<Config, 'publicOrigin' | 'agentOrigin' | 'sessionSecret' | 'cardReadFreshMs' | 'intranetAllow'>;
   orm: Orm;
   clock: Clock;
   audit: AuditLog;
@@ -40,10 +40,22 @@ export function createCardReadsModule(deps: {
   cards: CardRegistry;
   persons: Pick<HouseholdRegistry, 'findPerson'>;
   purposes: readonly string[];
+  staffPurposes: readonly string[];
+  /** INTRANET_ALLOW: where a counter terminal's signed read may come from. */
+  intranet: AddressList;
 }) {
   const terminals = new ReaderTerminals(deps);
   const challenges = new ReadChallenges(deps.config.sessionSecret);
-  const service = new CardReadService({ ...deps, publicOrigin: deps.config.publicOrigin, terminals, challenges, purposes: new Set(deps.purposes) });
+  const staffPurposes = new Set(deps.staffPurposes);
+  const service = new CardReadService({
+    ...deps,
+    publicOrigin: deps.config.publicOrigin,
+    terminals,
+    challenges,
+    purposes: new Set(deps.purposes),
+    staffPurposes,
+    acceptsTerminalRead: (purpose, address) => staffPurposes.has(purpose) && deps.intranet.has(address),
+  });
   const cardReads = createCardReads({
     service,
     agentOrigin: deps.config.agentOrigin,
@@ -54,7 +66,8 @@ export function createCardReadsModule(deps: {
   const citizenRouter = cardReadRouter({ service, cardReads, rateLimits: deps.rateLimits });
   citizenRouter.use(environmentRouter({ cardReads, registry: deps.cards, downloads: agentDownloads({ publicOrigin: deps.config.publicOrigin }) }));
   const web: WebModule = { name: 'cardReads', citizenRouter, messages, csrfExempt: [CARD_READ_RETURN_PATH] };
-  return { web, cardReads, terminals, service };
+  const staffRouter = staffCardReadRouter({ service, cardReads, rateLimits: deps.rateLimits });
+  return { web, cardReads, terminals, service, staffRouter };
 }
 
 /** The card-reads module's definition: it checks reads against the card registry and the household registry. */
@@ -64,12 +77,15 @@ export const cardReadsModule = defineModule({
   messages,
   cardReadPurposes: ['env-check'],
   create(deps: PlatformDeps & { modules: { household: { registry: Pick<HouseholdRegistry, 'findPerson'> }; cards: { registry: CardRegistry } } }) {
-    const { web, cardReads, terminals, service } = createCardReadsModule({
+    const { web, cardReads, terminals, service, staffRouter } = createCardReadsModule({
       ...deps,
       cards: deps.modules.cards.registry,
       persons: deps.modules.household.registry,
       purposes: deps.cardReadPurposes,
+      staffPurposes: deps.staffCardReadPurposes,
+      intranet: addressList(deps.config.intranetAllow),
     });
-    return { web, api: { cardReads, terminals, service } };
+    // staffRouter: the claim and 清除 of staff pages' reads, for the intranet to mount behind its login check.
+    return { web, api: { cardReads, terminals, service, staffRouter } };
   },
 });

@@ -36,7 +36,7 @@ export interface VerifiedCard extends ReadCard {
 export type ReadAnswer = { assertion: string } | { error: string; challenge: string };
 
 export type ReceiveResult =
-  | { kind: 'verified' | 'failed'; id: string }
+  | { kind: 'verified' | 'failed'; id: string; purpose: CardReadPurpose }
   | { kind: 'refused'; refusal: CardReadRefusal; returnTo?: string };
 
 export type ClaimResult =
@@ -57,11 +57,13 @@ export interface CardReadServiceDeps {
   challenges: ReadChallenges;
   /** Every purpose the modules declared: a read for anything else is a programming error. */
   purposes: ReadonlySet<CardReadPurpose>;
+  /** The staff pages' purposes: claimed only in a staff session. */
+  staffPurposes: ReadonlySet<CardReadPurpose>;
   /**
-   * Whether a terminal-signed read may serve this purpose from this address: only counter purposes, from
-   * INTRANET_ALLOW networks. Until the counter exists no purpose does; elsewhere a terminal key is an unknown key.
+   * Whether a terminal-signed read may serve this purpose from this address: only staff purposes, from
+   * INTRANET_ALLOW networks; elsewhere a terminal key is an unknown key.
    */
-  acceptsTerminalRead?: (purpose: CardReadPurpose, clientAddress: string) => boolean;
+  acceptsTerminalRead: (purpose: CardReadPurpose, clientAddress: string) => boolean;
 }
 
 type Verified = { card: ReadCard; terminalId: string | null };
@@ -87,6 +89,15 @@ export class CardReadService {
 
   get purposes(): ReadonlySet<CardReadPurpose> {
     return this.deps.purposes;
+  }
+
+  get staffPurposes(): ReadonlySet<CardReadPurpose> {
+    return this.deps.staffPurposes;
+  }
+
+  /** The citizen pages' purposes (every declared one but the staff pages'). */
+  get citizenPurposes(): ReadonlySet<CardReadPurpose> {
+    return new Set([...this.deps.purposes].filter((purpose) => !this.deps.staffPurposes.has(purpose)));
   }
 
   /** The request a page's read form carries, sealed into its challenge: nothing is written. */
@@ -151,7 +162,7 @@ export class CardReadService {
       return true;
     });
     if (!written) return refuse('replayed', returnTo, purpose);
-    return { kind: 'failure' in result ? 'failed' : 'verified', id };
+    return { kind: 'failure' in result ? 'failed' : 'verified', id, purpose };
   }
 
   /** Everything about an assertion that needs no session, in the order that names the first problem. */
@@ -172,7 +183,7 @@ export class CardReadService {
     } else {
       publicKey = await this.deps.terminals.activeKey(signer.terminalId);
       if (!publicKey) unknownSigner = 'terminal_not_enrolled';
-      else if (!(this.deps.acceptsTerminalRead?.(request.purpose, clientAddress) ?? false)) unknownSigner = 'terminal_not_accepted';
+      else if (!this.deps.acceptsTerminalRead(request.purpose, clientAddress)) unknownSigner = 'terminal_not_accepted';
     }
     const payload = await verifyAssertion(jws, unknownSigner ? NOBODY_KEY : publicKey!);
     if (unknownSigner) return { failure: 'invalid_signature', detail: { ...signerDetail, signer: unknownSigner } };
@@ -216,15 +227,17 @@ export class CardReadService {
    * A verified read is handed over once (or refused for another person's card); a failure is reported. A claim
    * from another browser burns the read, so the rightful one cannot then be handed what someone else tried to take.
    */
-  async claim(id: string, binding: string, clientAddress: string): Promise<ClaimResult> {
+  async claim(id: string, binding: string, clientAddress: string, scope: 'citizen' | 'staff' = 'citizen'): Promise<ClaimResult> {
     const em = this.deps.orm.em.fork();
     const now = this.deps.clock.now();
     const request = await cardReadRequests.find(em, id);
     const refuse = async (refusal: CardReadRefusal, returnTo?: string): Promise<ClaimResult> => {
-      await this.audit(em, { action: 'card_read.claim', outcome: 'refused', clientAddress, detail: { purpose: request?.purpose, reason: refusal } });
+      await this.audit(em, { action: 'card_read.claim', outcome: 'refused', clientAddress, detail: { purpose: request?.purpose, reason: refusal, scope } });
       return { kind: 'refused', refusal, returnTo };
     };
     if (!request) return refuse('not_read');
+    // A staff page's read goes only into a staff session, and a citizen page's only into a citizen's.
+    if (this.deps.staffPurposes.has(request.purpose) !== (scope === 'staff')) return refuse('unknown_request');
     if (!sameSecret(request.bindingHash, bindingHash(binding))) {
       if (request.state === 'verified') await cardReadRequests.markFailed(em, id, 'verified', 'claimed_elsewhere');
       return refuse('other_session');

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { Clock } from '../../platform/clock.js';
 import { renewIdentity } from '../../platform/http/index.js';
+import { INTRANET_PATH } from '../../platform/module.js';
 import { DEFAULT_LOCALE, isLocale, type Locale } from '../../platform/i18n/index.js';
 import { failureMessageKey, isSafeReturnPath, type CardReadFailure, type CardReadPurpose } from './rules.js';
 import type { CardReadService, VerifiedCard } from './service.js';
@@ -32,6 +33,8 @@ export interface CardPanelOptions {
 export interface CardPanel {
   purpose: CardReadPurpose;
   returnTo: string;
+  /** Where 清除 posts: the staff session's route for a staff page's panel. */
+  clearAction: string;
   /** The agent's status URL: polled by HTMX, framed without JS. */
   statusUrl: string;
   /** The read form (before a read). */
@@ -86,6 +89,7 @@ export function createCardReads(deps: { service: CardReadService; agentOrigin: s
       const panel: CardPanel = {
         purpose,
         returnTo,
+        clearAction: `${deps.service.staffPurposes.has(purpose) ? INTRANET_PATH : ''}/card-reads/clear`,
         statusUrl: `${deps.agentOrigin}/v1/status`,
         ...(failure ? { failureKey: failureMessageKey(failure) } : {}),
       };

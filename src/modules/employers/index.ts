@@ -1,18 +1,22 @@
+import type { AuditLog } from '../../platform/audit/index.js';
+import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/index.js';
+import { UnitAdmins } from './unit-admins.js';
 import { defineModule, type PlatformDeps } from '../../platform/module.js';
 import { EnrollmentRegistry } from './enrollments.js';
 import { EnrollmentSchema } from './entities/enrollment.js';
 import { UnitAdminSchema } from './entities/unit-admin.js';
 
 export { EnrollmentRegistry } from './enrollments.js';
+export { UnitAdmins } from './unit-admins.js';
 export { unitCodeError, UNIT_NAME_MAX } from './rules.js';
 export { enrollmentsFile } from './import.js';
 
 export const employerEntities = [EnrollmentSchema, UnitAdminSchema];
 
 /** The employers module: for now the enrolment registry. */
-export function createEmployersModule(deps: { orm: Orm }) {
-  return { enrollments: new EnrollmentRegistry(deps.orm) };
+export function createEmployersModule(deps: { orm: Orm; clock: Clock; audit: AuditLog }) {
+  return { enrollments: new EnrollmentRegistry(deps.orm), unitAdmins: new UnitAdmins(deps) };
 }
 
 /** The employers module's definition; its clerks get the bulk upload's result by mail. */

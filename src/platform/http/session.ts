@@ -9,6 +9,8 @@ declare module 'express-session' {
   interface SessionData {
     /** When the session began (ms): it ends at the absolute lifetime however active it is. */
     startedAt?: number;
+    /** The last request (ms, to the minute): past the idle time the session ends, by the app's clock. */
+    lastSeenAt?: number;
   }
 }
 
@@ -26,6 +28,7 @@ export interface SessionOptions {
 }
 
 export const SESSION_COOKIE = 'nhi.sid';
+const SEEN_GRANULARITY_MS = 60 * 1000;
 /** The counter intranet's session: its own cookie, so a staff login and a citizen's never share a session. */
 export const STAFF_SESSION_COOKIE = 'nhi.staff';
 
@@ -55,7 +58,14 @@ export function sessions(options: SessionOptions): RequestHandler[] {
   const now = () => options.clock.now().getTime();
   const endAtAbsoluteLifetime: RequestHandler = (req, _res, next) => {
     const startedAt = req.session?.startedAt;
-    if (startedAt === undefined || now() - startedAt < options.absoluteMs) return next();
+    if (startedAt === undefined) return next();
+    const at = now();
+    const lastSeenAt = req.session.lastSeenAt ?? startedAt;
+    if (at - startedAt < options.absoluteMs && at - lastSeenAt < options.idleMs) {
+      // Kept to the minute, so a busy session is not written on every request for this alone.
+      if (at - lastSeenAt >= SEEN_GRANULARITY_MS) req.session.lastSeenAt = at;
+      return next();
+    }
     req.session.regenerate((err) => next(err));
   };
   return [middleware, endAtAbsoluteLifetime, saveBeforeResponding(now, written)];

@@ -1,0 +1,6 @@
+import type { IntranetDeps } from './index.js';
+import type { StaffService } from './staff/service.js';
+import type { StaffSessions } from './staff/sessions.js';
+
+/** What each of the intranet's routers is given: the platform, the other modules' APIs, staff accounts and sessions. */
+export type IntranetParts = IntranetDeps & { staff: StaffService; sessions: StaffSessions };
