@@ -13,6 +13,7 @@ import { adminRouter } from './admin-routes.js';
 import { announcementsRouter } from './announcements-routes.js';
 import { auditRouter } from './audit-routes.js';
 import { counterRouter } from './counter-routes.js';
+import { employersRouter } from './employers-routes.js';
 import { StaffMemberSchema } from './entities/staff-member.js';
 import { intranetMessages } from './messages/index.js';
 import { staffRouter } from './routes.js';
@@ -59,6 +60,7 @@ export const intranetModule = defineModule({
     router.use(counterRouter(parts));
     router.use(announcementsRouter(parts));
     router.use(auditRouter(parts));
+    router.use(employersRouter(parts));
     router.use(adminRouter(parts));
     return { web: { staffRouter: router }, api: { staff } };
   },

@@ -1,0 +1,3 @@
+import type { Messages } from '../../../platform/i18n/index.js';
+
+export const employersMessages: Messages = { 'zh-TW': {}, en: {} };
