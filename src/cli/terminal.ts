@@ -7,8 +7,13 @@ import { parseArgs } from 'node:util';
 import { TerminalEnrolmentError } from '../modules/card-reads/index.js';
 import { runWithServices } from './run-with-services.js';
 
+// A base64url key may begin with '-', which parseArgs would take for an option: such a value is joined to its flag.
+const args = process.argv.slice(2).filter((a) => a !== '--');
+for (let i = 0; i < args.length - 1; i++) {
+  if (args[i] === '--public-key' && args[i + 1]!.startsWith('-')) args.splice(i, 2, `--public-key=${args[i + 1]}`);
+}
 const { values, positionals } = parseArgs({
-  args: process.argv.slice(2).filter((a) => a !== '--'),
+  args,
   allowPositionals: true,
   options: { id: { type: 'string' }, 'public-key': { type: 'string' }, label: { type: 'string' } },
 });

@@ -46,7 +46,7 @@ export class BrowserAgent {
   }
 
   /** Fills and submits the form matched by `selector` on the current page (the first form by default). */
-  async submit(fields: Record<string, string> = {}, selector = 'form', headers: Record<string, string> = {}): Promise<Page> {
+  async submit(fields: Record<string, string | string[]> = {}, selector = 'form', headers: Record<string, string> = {}): Promise<Page> {
     if (!this.page) throw new Error('no page loaded');
     const form = this.page.$(selector).first();
     if (!form.length) throw new Error(`no form "${selector}" on ${this.page.url}`);
@@ -63,8 +63,10 @@ export class BrowserAgent {
   }
 
   /** Posts a urlencoded form body, then follows a redirect as a browser would. */
-  async post(url: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Page> {
-    const res = await this.agent.post(url).type('form').set({ ...this.headers, ...headers }).send(fields);
+  async post(url: string, fields: Record<string, string | string[]>, headers: Record<string, string> = {}): Promise<Page> {
+    // A list is a field sent once per value (checkboxes of one name), as a browser sends it.
+    const body = new URLSearchParams(Object.entries(fields).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => [name, v])));
+    const res = await this.agent.post(url).type('form').set({ ...this.headers, ...headers }).send(body.toString());
     if (res.status >= 300 && res.status < 400 && res.headers.location) return this.get(res.headers.location);
     return this.keep(res, url);
   }

@@ -20,8 +20,10 @@ describe('modules from their definitions', () => {
   });
 
   test('the card reads accept exactly the purposes the modules declare', () => {
-    const declared = MODULES.flatMap((m) => m.cardReadPurposes ?? []);
+    const staff = MODULES.flatMap((m) => ('staffCardReadPurposes' in m ? m.staffCardReadPurposes : undefined) ?? []);
+    const declared = [...MODULES.flatMap((m) => m.cardReadPurposes ?? []), ...staff];
     assert.deepEqual([...t.services.api.cardReads.service.purposes].sort(), [...new Set(declared)].sort());
+    assert.deepEqual([...t.services.api.cardReads.service.staffPurposes], ['counter'], 'the counter is the one staff purpose');
     assert.ok(declared.includes('login') && declared.includes('env-check'));
   });
 

@@ -57,7 +57,7 @@ describe('card-read service', () => {
     const expected = await insertTestCard(t.services);
     const other = await insertTestCard(t.services);
     const r = await service.open({ binding: 's-bound', purpose: 'confirm', returnTo: '/confirm', expectedIdNumber: expected.sim.idNumber });
-    assert.deepEqual(await service.receive(r.id, { assertion: await sign(other, r) }, '127.0.0.1'), { kind: 'verified', id: r.id });
+    assert.deepEqual(await service.receive(r.id, { assertion: await sign(other, r) }, '127.0.0.1'), { kind: 'verified', id: r.id, purpose: 'confirm' });
     assert.deepEqual(await service.claim(r.id, 's-bound', '127.0.0.1'), { kind: 'failure', purpose: 'confirm', returnTo: '/confirm', failure: 'other_person' });
 
     const mine = await service.open({ binding: 's-bound', purpose: 'confirm', returnTo: '/confirm', expectedIdNumber: expected.sim.idNumber });
@@ -113,7 +113,7 @@ describe('card-read service', () => {
         kid: 'terminal:T-0000beef',
         payload: { v: 1, req: r.id, challenge: r.challenge, aud: SERVER_ORIGIN, iat: Math.floor(t.clock.now().getTime() / 1000), card: cardData(card) },
       });
-      assert.deepEqual(await service.receive(r.id, { assertion: jws }, '127.0.0.1'), { kind: 'failed', id: r.id });
+      assert.deepEqual(await service.receive(r.id, { assertion: jws }, '127.0.0.1'), { kind: 'failed', id: r.id, purpose: 'login' });
       assert.deepEqual(await service.claim(r.id, `b-terminal-${purpose}`, '127.0.0.1'), { kind: 'failure', purpose, returnTo: '/', failure: 'invalid_signature' });
     }
   });
@@ -151,7 +151,7 @@ describe('card-read service', () => {
     ];
     for (const [over, failure] of cases) {
       const r = await service.open({ binding: `s-iat-${failure}-${JSON.stringify(over)}`, purpose: 'login', returnTo: '/' });
-      assert.deepEqual(await service.receive(r.id, { assertion: await sign(card, r, over) }, '127.0.0.1'), { kind: 'failed', id: r.id }, JSON.stringify(over));
+      assert.deepEqual(await service.receive(r.id, { assertion: await sign(card, r, over) }, '127.0.0.1'), { kind: 'failed', id: r.id, purpose: 'login' }, JSON.stringify(over));
       const [row] = await t.services.orm.em.fork().getConnection().execute(`select failure from card_read_request where id = ?`, [r.id]);
       assert.equal(row.failure, failure, JSON.stringify(over));
     }

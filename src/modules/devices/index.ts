@@ -18,6 +18,7 @@ import { SimulatedTelecom, type TelecomOperator } from './telecom.js';
 export { DevicesService, type Device } from './service.js';
 export { SimulatedTelecom, TELECOM_ANSWERS, type TelecomAnswer, type TelecomOperator } from './telecom.js';
 export { API_PREFIX, apiLocale } from './api-routes.js';
+export { deviceCodeQr } from './routes.js';
 
 type Deps = PlatformDeps & {
   /** `devices` in ServiceOverrides.modules: another telecom operator (a test's, or production's adapter). */

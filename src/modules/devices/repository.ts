@@ -70,6 +70,11 @@ export const deviceBindings = {
     return (await em.nativeUpdate(DeviceBindingSchema, { id, idNumber, status: from, deletedAt: null }, { status: to, updatedAt: at })) === 1;
   },
 
+  /** Every enabled binding of the person disabled (a suspension); how many. */
+  async disableAll(em: EntityManager, idNumber: string, at: Date): Promise<number> {
+    return em.nativeUpdate(DeviceBindingSchema, { idNumber, status: 'active', deletedAt: null }, { status: 'disabled', updatedAt: at });
+  },
+
   async markDeleted(em: EntityManager, idNumber: string, id: string, at: Date): Promise<boolean> {
     return (await em.nativeUpdate(DeviceBindingSchema, { id, idNumber, deletedAt: null }, { deletedAt: at, updatedAt: at })) === 1;
   },

@@ -40,8 +40,7 @@ export function devicesRouter(deps: DeviceRouteDeps): Router {
   // 產生裝置認證碼: the code is shown in this response only (never kept in the session); a reload makes a new one.
   router.post(VERIFY, async (req, res) => {
     const { code, expiresAt } = await service.issueCode(person(req).idNumber, where(req));
-    const qrSvg = await QRCode.toString(code, { type: 'svg', margin: 2, width: 200, errorCorrectionLevel: 'M' });
-    verifyPage(req, res, { code, expiresAt, qrSvg });
+    verifyPage(req, res, { code, expiresAt, qrSvg: await deviceCodeQr(code) });
   });
 
   router.get(MANAGE, async (req, res) => {
@@ -63,4 +62,9 @@ export function devicesRouter(deps: DeviceRouteDeps): Router {
     res.redirect(303, `${MANAGE}?done=${result === 'not_found' ? 'not-found' : change}`);
   });
   return router;
+}
+
+/** The code as the QR image the app scans (views/devices/_code.eta shows it beside the code's text). */
+export function deviceCodeQr(code: string): Promise<string> {
+  return QRCode.toString(code, { type: 'svg', margin: 2, width: 200, errorCorrectionLevel: 'M' });
 }

@@ -127,6 +127,14 @@ export class DevicesService {
   }
 
   /**
+   * A suspension at the counter, in the caller's transaction: every device of the person disabled at once. They stay
+   * disabled after a reinstatement until the person enables them (行動裝置管理作業). How many were disabled.
+   */
+  disableAll(em: EntityManager, idNumber: string): Promise<number> {
+    return deviceBindings.disableAll(em, idNumber, this.deps.clock.now());
+  }
+
+  /**
    * The app's bind: a valid code (open, unexpired, of an active registration) binds the device to its person and
    * returns the device token. Any refusal is the same answer: the caller counts it as a failed guess.
    */

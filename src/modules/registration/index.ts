@@ -12,7 +12,8 @@ import { registrationMessages } from './messages.js';
 import { registrationRouter } from './routes.js';
 import { RegistrationService } from './service.js';
 
-export { RegistrationService, type Account, type AppRegistration, type Contacts, type EmailChangeProof, type Identity } from './service.js';
+export { RegistrationService, type Account, type AppRegistration, type Contacts, type CounterRecord, type EmailChangeProof, type Identity } from './service.js';
+export { credentialsForm } from './forms.js';
 export { emailChangeProof, emailMethodStep } from './email-method.js';
 export { REGISTRATION_STATES, type RegistrationState } from './entities/registration.js';
 export {

@@ -44,6 +44,16 @@ export const registrations = {
     return (await em.nativeUpdate(RegistrationSchema, { idNumber }, changes)) === 1;
   },
 
+  /** 註冊停用 at the counter: suspended and every session and app token ended in one conditional update. */
+  async suspend(em: EntityManager, idNumber: string, at: Date): Promise<boolean> {
+    const result = await (em as SqlEntityManager).execute<{ affectedRows: number }>(
+      `update registration set state = 'suspended', session_epoch = session_epoch + 1, updated_at = ? where id_number = ? and state = 'active'`,
+      [at, idNumber],
+      'run',
+    );
+    return result.affectedRows === 1;
+  },
+
   /**
    * 確認刪除註冊: deleted and every session ended in one conditional update (pending or active only, so of two
    * confirms one wins). Returns whether this call deleted it.

@@ -53,6 +53,16 @@ export interface Account {
   createdAt: Date;
 }
 
+/** What the counter records of an in-person registration. */
+export interface CounterRecord {
+  /** The staff member's username. */
+  staff: string;
+  /** The counter PC whose key signed the card read (null: the card signed it itself). */
+  terminalId: string | null;
+  /** The identity documents the staff member checked. */
+  documents: readonly string[];
+}
+
 export type IdentityCheck = { ok: true; identity: Identity } | { ok: false; reason: 'mismatch' | 'unavailable' | 'registered' | 'pending' };
 export type ConfirmResult = 'confirmed' | 'other_card' | Exclude<LinkTokenCheck['status'], 'valid'>;
 export type Where = { clientAddress: string };
@@ -258,6 +268,82 @@ export class RegistrationService {
     await this.setPassword(em, identity.idNumber, input.password);
     this.audit(em, 'registration.app_register', identity.idNumber, 'success', input.clientAddress, { via: 'app', was: activated ? 'pending' : 'active' });
     return activated ? 'activated' : 'password_set';
+  }
+
+  /**
+   * 臨櫃註冊 (rule 4(1): in person, no e-mail confirmation), in the caller's transaction: none or deleted → a new
+   * active registration; pending → active with the password and contacts given now. An active or suspended one is
+   * left alone ('exists'). The audit row names the staff member, the terminal and the documents they checked.
+   */
+  async registerAtCounter(
+    em: EntityManager,
+    input: { identity: Identity; password: string; contacts: Contacts; locale: Locale; counter: CounterRecord } & Where,
+  ): Promise<'registered' | 'activated' | 'exists'> {
+    const { identity, contacts, counter } = input;
+    const now = this.deps.clock.now();
+    const passwordHash = await hashPassword(input.password);
+    const record = (outcome: 'success' | 'refused', detail: Record<string, string>) =>
+      this.deps.audit.record(em, {
+        actorType: 'staff',
+        actorId: counter.staff,
+        action: 'registration.counter_register',
+        person: identity.idNumber,
+        outcome,
+        clientAddress: input.clientAddress,
+        detail: { terminal: counter.terminalId ?? 'card-signed', documents: counter.documents.join(','), ...detail },
+      });
+    const fields = {
+      cardNumber: identity.cardNumber,
+      state: 'active' as const,
+      passwordHash,
+      passwordChangedAt: now,
+      email: contacts.email,
+      spareEmail: contacts.spareEmail ?? null,
+      localPhone: contacts.localPhone ?? null,
+      mobile: contacts.mobile ?? null,
+      locale: input.locale,
+      confirmedAt: now,
+      updatedAt: now,
+    };
+    let result: 'registered' | 'activated' | 'exists';
+    if (await registrations.apply(em, { idNumber: identity.idNumber, ...fields, createdAt: now })) result = 'registered';
+    else {
+      const row = await registrations.find(em, identity.idNumber);
+      // A pending application becomes active with what the person gave at the counter; its mailed link stops mattering.
+      result = row?.state === 'pending' && (await registrations.setState(em, identity.idNumber, 'pending', 'active', now, fields)) ? 'activated' : 'exists';
+    }
+    if (result === 'exists') {
+      record('refused', { reason: 'registered' });
+      return result;
+    }
+    record('success', { was: result === 'activated' ? 'pending' : 'none' });
+    await this.deps.mail.enqueue(em, {
+      template: 'registration-complete',
+      locale: input.locale,
+      to: contacts.email,
+      data: {},
+      idempotencyKey: `registration-complete:counter:${identity.idNumber}:${now.getTime()}`,
+    });
+    return result;
+  }
+
+  /** 註冊停用, in the caller's transaction: an active registration suspended, its sessions and app tokens ended. */
+  async suspend(em: EntityManager, idNumber: string): Promise<boolean> {
+    return registrations.suspend(em, idNumber, this.deps.clock.now());
+  }
+
+  /** 恢復註冊, in the caller's transaction: a suspended registration active again (its old sessions stay ended). */
+  async reinstate(em: EntityManager, idNumber: string): Promise<boolean> {
+    return registrations.setState(em, idNumber, 'suspended', 'active', this.deps.clock.now());
+  }
+
+  /** 重寄認證信 at the counter, in the caller's transaction: a new link to a pending registration's address. */
+  async resendConfirmation(em: EntityManager, idNumber: string): Promise<'sent' | 'not_pending' | 'no_email'> {
+    const row = await registrations.find(em, idNumber);
+    if (!row || row.state !== 'pending') return 'not_pending';
+    if (!row.email) return 'no_email';
+    await this.sendConfirmation(em, idNumber, row.email, toAccount(row).locale);
+    return 'sent';
   }
 
   /** Whether 戶籍鄉鎮里鄰 are the person's in the household registry. */

@@ -72,6 +72,7 @@ export function staffSessions(service: StaffService): StaffSessions {
             req.staff = user;
             res.locals.staff = user;
             res.locals.staffMenu = STAFF_MENU.filter((item) => can(user.role, item.action));
+            res.locals.can = (action: StaffAction) => can(user.role, action);
           } else {
             delete req.session.staff;
             res.locals.staffEnded = true;
