@@ -1,5 +1,7 @@
 import type { Orm } from '../../platform/db/index.js';
 import { EnrollmentSchema } from './entities/enrollment.js';
+import { enrollments, type UnitSummary } from './repository.js';
+import { unitCodeError } from './rules.js';
 
 /** The enrolment registry (承保, imported from enrollments.csv). */
 export class EnrollmentRegistry {
@@ -10,5 +12,11 @@ export class EnrollmentRegistry {
     if (!/^[A-Z0-9]{10}$/.test(idNumber) || !/^\d{8}$/.test(unitCode)) return false;
     const row = await this.orm.em.fork().findOne(EnrollmentSchema, { idNumber, unitCode });
     return row?.insured === true;
+  }
+
+  /** The unit of this code as its enrolment rows have it, or null when no row has the code (or it is malformed). */
+  async unit(unitCode: string): Promise<UnitSummary | null> {
+    if (unitCodeError(unitCode)) return null;
+    return enrollments.unit(this.orm.em.fork(), unitCode);
   }
 }

@@ -8,7 +8,9 @@ import { EnrollmentSchema } from './entities/enrollment.js';
 import { UnitAdminSchema } from './entities/unit-admin.js';
 
 export { EnrollmentRegistry } from './enrollments.js';
-export { UnitAdmins } from './unit-admins.js';
+export type { UnitSummary } from './repository.js';
+export { UnitAdmins, type Designation, type DesignationResult, type RegistrationLookup } from './unit-admins.js';
+export type { UnitAdmin } from './entities/unit-admin.js';
 export { unitCodeError, UNIT_NAME_MAX } from './rules.js';
 export { enrollmentsFile } from './import.js';
 
