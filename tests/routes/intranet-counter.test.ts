@@ -171,3 +171,17 @@ describe('counter intranet: terminal-signed reads', () => {
     assert.equal(cleared.$('#card-panel-counter form.card-read-form').length, 1);
   });
 });
+
+describe('counter intranet: outside the citizen service hours', () => {
+  // Noon in Taipei is outside 06:00-07:00: citizen pages are closed, the counter is not.
+  const t = useTestApp({ env: { SERVICE_HOURS: '06:00-07:00' } });
+
+  test('the counter still reads cards and registers', async () => {
+    assert.match((await new BrowserAgent(t.app).get('/register')).$('main').text(), /06:00-07:00/, 'citizen pages show the hours');
+    const card = await insertTestCard(t.services);
+    const { browser: clerk } = await staffBrowser(t, 'clerk');
+    const done = await registerAtCounter(t, clerk, card);
+    assert.equal(done.status, 200, done.$('.error-summary').text());
+    assert.equal((await t.services.api.registration.service.account(card.sim.idNumber))!.state, 'active');
+  });
+});

@@ -113,7 +113,7 @@ describe('card-read service', () => {
         kid: 'terminal:T-0000beef',
         payload: { v: 1, req: r.id, challenge: r.challenge, aud: SERVER_ORIGIN, iat: Math.floor(t.clock.now().getTime() / 1000), card: cardData(card) },
       });
-      assert.deepEqual(await service.receive(r.id, { assertion: jws }, '127.0.0.1'), { kind: 'failed', id: r.id, purpose: 'login' });
+      assert.deepEqual(await service.receive(r.id, { assertion: jws }, '127.0.0.1'), { kind: 'failed', id: r.id, purpose });
       assert.deepEqual(await service.claim(r.id, `b-terminal-${purpose}`, '127.0.0.1'), { kind: 'failure', purpose, returnTo: '/', failure: 'invalid_signature' });
     }
   });

@@ -12,7 +12,7 @@ import { ReaderTerminalSchema } from './entities/reader-terminal.js';
 import { environmentMessages } from './environment/messages.js';
 import { agentDownloads, environmentRouter } from './environment/routes.js';
 import { cardReadMessages } from './messages.js';
-import { CARD_READ_RETURN_PATH, cardReadRouter, staffCardReadRouter } from './routes.js';
+import { CARD_READ_RETURN_PATH, cardReadAnswerRouter, cardReadRouter, staffCardReadRouter } from './routes.js';
 import { CardReadService } from './service.js';
 import { createCardReads } from './session.js';
 import { ReaderTerminals } from './terminals/service.js';
@@ -65,7 +65,8 @@ export function createCardReadsModule(deps: {
   });
   const citizenRouter = cardReadRouter({ service, cardReads, rateLimits: deps.rateLimits });
   citizenRouter.use(environmentRouter({ cardReads, registry: deps.cards, downloads: agentDownloads({ publicOrigin: deps.config.publicOrigin }) }));
-  const web: WebModule = { name: 'cardReads', citizenRouter, messages, csrfExempt: [CARD_READ_RETURN_PATH] };
+  const router = cardReadAnswerRouter({ service, rateLimits: deps.rateLimits });
+  const web: WebModule = { name: 'cardReads', router, citizenRouter, messages, csrfExempt: [CARD_READ_RETURN_PATH] };
   const staffRouter = staffCardReadRouter({ service, cardReads, rateLimits: deps.rateLimits });
   return { web, cardReads, terminals, service, staffRouter };
 }

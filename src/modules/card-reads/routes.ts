@@ -14,12 +14,12 @@ function refused(req: Request, res: Response, refusal: CardReadRefusal, returnTo
   render(req, res, 'card-reads/read-refused', { messageKey: refusalMessageKey(refusal), backTo: returnTo ?? '/' }, { status: refusal === 'other_session' ? 403 : 400 });
 }
 
-/** POST /card-reads/clear, POST /card-reads/:id (the agent's answer), GET /card-reads/:id/claim. */
-export function cardReadRouter(deps: { service: CardReadService; cardReads: CardReads & CardReadKeeper; rateLimits: RateLimits }): Router {
+/**
+ * POST /card-reads/:id, the agent's answer: at all hours, since the counter works outside the citizen service hours
+ * (a citizen page outside them offers no read, so nothing else arrives then).
+ */
+export function cardReadAnswerRouter(deps: { service: CardReadService; rateLimits: RateLimits }): Router {
   const router = Router();
-
-  router.post('/card-reads/clear', clearHandler(deps, deps.service.citizenPurposes));
-
   router.post('/card-reads/:id', limitByAddress(deps.rateLimits.cardReadAnswers), async (req, res) => {
     const id = String(req.params.id);
     if (!READ_REQUEST_ID.test(id)) return refused(req, res, 'unknown_request');
@@ -28,7 +28,13 @@ export function cardReadRouter(deps: { service: CardReadService; cardReads: Card
     // A staff page's read is claimed where the staff session is.
     res.redirect(303, `${deps.service.staffPurposes.has(result.purpose) ? INTRANET_PATH : ''}/card-reads/${id}/claim`);
   });
+  return router;
+}
 
+/** The citizen pages' POST /card-reads/clear and GET /card-reads/:id/claim. */
+export function cardReadRouter(deps: { service: CardReadService; cardReads: CardReads & CardReadKeeper; rateLimits: RateLimits }): Router {
+  const router = Router();
+  router.post('/card-reads/clear', clearHandler(deps, deps.service.citizenPurposes));
   router.get('/card-reads/:id/claim', limitByAddress(deps.rateLimits.cardReadClaims), claimHandler(deps, 'citizen'));
 
   return router;

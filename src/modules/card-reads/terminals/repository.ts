@@ -7,6 +7,11 @@ export const readerTerminals = {
     return em.findOne(ReaderTerminalSchema, { terminalId });
   },
 
+  /** Every terminal ever enrolled, the newest first (revoked ones stay: their ids cannot be enrolled again). */
+  list(em: EntityManager): Promise<ReaderTerminal[]> {
+    return em.find(ReaderTerminalSchema, {}, { orderBy: { enrolledAt: 'desc', terminalId: 'asc' }, disableIdentityMap: true });
+  },
+
   insert(em: EntityManager, row: Omit<ReaderTerminal, 'revokedAt'>): void {
     em.create(ReaderTerminalSchema, { ...row, revokedAt: null });
   },

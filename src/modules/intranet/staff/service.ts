@@ -25,6 +25,8 @@ export interface StaffSummary {
 
 export type Where = { clientAddress: string };
 export type StaffChange = { role: StaffRole } | 'disable' | 'enable' | 'unlock';
+/** How an admin's change from the staff page went: 'own_account' is refused, 'unchanged' touched nothing. */
+export type AdminChangeResult = 'done' | 'unchanged' | 'not_found' | 'own_account';
 
 /** Usernames: what staff type at login, lower case. */
 export const STAFF_USERNAME = /^[a-z][a-z0-9._-]{2,31}$/;
@@ -165,6 +167,45 @@ export class StaffService {
         this.audit(em, this.entry(by, action, username, 'success', where, typeof change === 'string' ? {} : { role: change.role }));
       }
       return done;
+    });
+  }
+
+  /**
+   * An admin's change from the staff page. Never of their own account: disabling or demoting it could leave the
+   * intranet without an admin (another admin does it). A change to what the account already is ends no session.
+   */
+  async changeByAdmin(username: string, change: StaffChange, by: string, where: Where): Promise<AdminChangeResult> {
+    if (username === by) {
+      const action = typeof change === 'string' ? `staff.${change}` : 'staff.role';
+      await this.deps.audit.recordNow(this.em, this.entry(by, action, username, 'refused', where, { reason: 'own_account' }));
+      return 'own_account';
+    }
+    const row = await staffMembers.find(this.em, username);
+    if (!row) return 'not_found';
+    const already =
+      change === 'disable' ? !!row.disabledAt
+      : change === 'enable' ? !row.disabledAt
+      : change === 'unlock' ? !row.lockedAt
+      : row.role === change.role;
+    if (already) return 'unchanged';
+    return (await this.change(username, change, by, where)) ? 'done' : 'not_found';
+  }
+
+  /**
+   * 受理重設密碼: an admin sets a new password for another account (its owner forgot it, or is locked out). It
+   * clears the lockout and ends the account's sessions. Throws StaffAccountError for a password that will not do.
+   */
+  async resetPassword(username: string, password: string, by: string, where: Where): Promise<'done' | 'not_found' | 'own_account'> {
+    if (username === by) return 'own_account';
+    const problem = staffPasswordError(password, username);
+    if (problem) throw new StaffAccountError(problem);
+    const passwordHash = await hashPassword(password);
+    return this.em.transactional(async (em) => {
+      const now = this.deps.clock.now();
+      const done = await staffMembers.update(em, username, { passwordHash, passwordChangedAt: now, lockedAt: null, consecutiveFailures: 0 }, now);
+      if (!done) return 'not_found';
+      this.audit(em, this.entry(by, 'staff.password_reset', username, 'success', where));
+      return 'done';
     });
   }
 
