@@ -11,9 +11,11 @@ export class Migration20261203142122_counter extends Migration {
 
     this.addSql(`alter table "audit_event" add column "subject_key" char(43) null;`);
     this.addSql(`create index "audit_event_subject_key_index" on "audit_event" ("subject_key");`);
+    this.addSql(`create index "audit_event_occurred_at_id_index" on "audit_event" ("occurred_at", "id");`);
   }
 
   override async down(): Promise<void> {
+    this.addSql(`drop index "audit_event_occurred_at_id_index";`);
     this.addSql(`drop index "audit_event_subject_key_index";`);
     this.addSql(`alter table "audit_event" drop column "subject_key";`);
     this.addSql(`drop table "employer_unit_admin";`);

@@ -65,7 +65,7 @@ export function createCardReadsModule(deps: {
   });
   const citizenRouter = cardReadRouter({ service, cardReads, rateLimits: deps.rateLimits });
   citizenRouter.use(environmentRouter({ cardReads, registry: deps.cards, downloads: agentDownloads({ publicOrigin: deps.config.publicOrigin }) }));
-  const router = cardReadAnswerRouter({ service, rateLimits: deps.rateLimits });
+  const router = cardReadAnswerRouter({ service, cardReads, rateLimits: deps.rateLimits });
   const web: WebModule = { name: 'cardReads', router, citizenRouter, messages, csrfExempt: [CARD_READ_RETURN_PATH] };
   const staffRouter = staffCardReadRouter({ service, cardReads, rateLimits: deps.rateLimits });
   return { web, cardReads, terminals, service, staffRouter };

@@ -15,11 +15,13 @@ function refused(req: Request, res: Response, refusal: CardReadRefusal, returnTo
 }
 
 /**
- * POST /card-reads/:id, the agent's answer: at all hours, since the counter works outside the citizen service hours
+ * POST /card-reads/:id, the agent's answer (and 清除): at all hours, since the counter works outside the citizen service hours
  * (a citizen page outside them offers no read, so nothing else arrives then).
  */
-export function cardReadAnswerRouter(deps: { service: CardReadService; rateLimits: RateLimits }): Router {
+export function cardReadAnswerRouter(deps: { service: CardReadService; cardReads: CardReads; rateLimits: RateLimits }): Router {
   const router = Router();
+  // 清除 of a citizen page's panel is here too, before the answer's route would take `clear` for a request id.
+  router.post('/card-reads/clear', clearHandler(deps, deps.service.citizenPurposes));
   router.post('/card-reads/:id', limitByAddress(deps.rateLimits.cardReadAnswers), async (req, res) => {
     const id = String(req.params.id);
     if (!READ_REQUEST_ID.test(id)) return refused(req, res, 'unknown_request');
@@ -31,10 +33,9 @@ export function cardReadAnswerRouter(deps: { service: CardReadService; rateLimit
   return router;
 }
 
-/** The citizen pages' POST /card-reads/clear and GET /card-reads/:id/claim. */
+/** The citizen pages' GET /card-reads/:id/claim. */
 export function cardReadRouter(deps: { service: CardReadService; cardReads: CardReads & CardReadKeeper; rateLimits: RateLimits }): Router {
   const router = Router();
-  router.post('/card-reads/clear', clearHandler(deps, deps.service.citizenPurposes));
   router.get('/card-reads/:id/claim', limitByAddress(deps.rateLimits.cardReadClaims), claimHandler(deps, 'citizen'));
 
   return router;

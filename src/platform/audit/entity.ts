@@ -16,6 +16,8 @@ export const AuditEventSchema = defineEntity({
     clientAddress: p.string().length(64).nullable(),
     detail: p.json<Record<string, string | number | boolean | null>>().nullable(),
   },
+  // The audit view pages newest first by (occurred_at, id): keyset pages read this index from their position.
+  indexes: [{ properties: ['occurredAt', 'id'] }],
 });
 
 export type AuditEvent = InferEntity<typeof AuditEventSchema>;

@@ -4,6 +4,23 @@ import { keyedDigest } from '../secrets.js';
 import { AuditEventSchema, type AuditEvent } from './entity.js';
 
 export { AuditEventSchema, type AuditEvent };
+export {
+  AUDIT_CSV_COLUMNS,
+  AUDIT_OUTCOMES,
+  csvCell,
+  csvLine,
+  formatPosition,
+  nextTaipeiDay,
+  parsePosition,
+  searchAudit,
+  taipeiCompactDate,
+  taipeiDayStart,
+  writeAuditCsv,
+  type AuditFilter,
+  type AuditPage,
+  type AuditPosition,
+  type CsvExport,
+} from './search.js';
 
 export type ActorType = 'citizen' | 'staff' | 'employer' | 'system' | 'anonymous' | 'device';
 export type Outcome = 'success' | 'failure' | 'refused';
