@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -6,10 +7,11 @@ import { join } from 'node:path';
 import * as cheerio from 'cheerio';
 import request from 'supertest';
 import type { Express } from 'express';
-import { cardKeyPairFromSeed, generateSeed } from '../../src/agent/index.js';
+import { cardKeyPairFromSeed, generateSeed, signCardAssertion } from '../../src/agent/index.js';
 import { idCheckDigit } from '../../src/modules/household/index.js';
 import type { Services } from '../../src/services.js';
-import type { Page } from './browser-agent.js';
+import type { BrowserAgent, Page } from './browser-agent.js';
+import type { TestApp } from './app.js';
 
 /** The server origin the test app claims (PUBLIC_ORIGIN) and the agent allows. */
 export const SERVER_ORIGIN = 'http://localhost:3000';
@@ -167,4 +169,38 @@ export function postBack(app: Express, form: FormData): Promise<request.Response
   const url = new URL(form.action);
   if (url.origin !== SERVER_ORIGIN) throw new Error(`the agent page posts to ${url.origin}`);
   return request(app).post(url.pathname).type('form').send(form.fields);
+}
+
+/** A counter PC enrolled by an administrator: its id and the key its agent signs with. */
+export interface TestTerminal {
+  terminalId: string;
+  seed: Buffer;
+}
+
+/**
+ * The card read of the panel for `purpose` on the browser's page, signed as the agent signs it: with the card's own key,
+ * or with a counter terminal's key (a real card through PC/SC). Returns the agent's post back, not followed.
+ */
+export async function signedReadAnswer(t: TestApp, page: Page, card: TestCard, purpose: string, terminal?: TestTerminal, address = '127.0.0.1'): Promise<request.Response> {
+  const form = readFormOf(page, purpose);
+  const assertion = await signCardAssertion({
+    privateKeySeed: terminal ? terminal.seed : card.seed,
+    kid: terminal ? `terminal:${terminal.terminalId}` : `card:${card.sim.cardNumber}`,
+    payload: {
+      v: 1,
+      req: form.fields.req!,
+      challenge: form.fields.challenge!,
+      aud: SERVER_ORIGIN,
+      iat: Math.floor(t.clock.now().getTime() / 1000),
+      card: { number: card.sim.cardNumber, idNumber: card.sim.idNumber, name: card.sim.name, birthDate: card.sim.birthDate, sex: card.sim.sex, issuedOn: card.sim.issuedOn },
+    },
+  });
+  return request(t.app).post(`/card-reads/${form.fields.req}`).set('X-Forwarded-For', address).type('form').send({ assertion });
+}
+
+/** Reads the card into the current page's panel and follows the claim back, as the browser would. */
+export async function readInto(t: TestApp, browser: BrowserAgent, card: TestCard, purpose: string, terminal?: TestTerminal): Promise<Page> {
+  const back = await signedReadAnswer(t, browser.page!, card, purpose, terminal);
+  assert.equal(back.status, 303, back.text);
+  return browser.get(back.headers.location!);
 }

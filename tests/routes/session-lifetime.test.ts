@@ -1,10 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import request from 'supertest';
-import { signCardAssertion } from '../../src/agent/index.js';
 import { useTestApp } from '../helpers/app.js';
 import { BrowserAgent } from '../helpers/browser-agent.js';
-import { insertTestCard, readFormOf, SERVER_ORIGIN, type TestCard } from '../helpers/card-reads.js';
+import { insertTestCard, readInto as readCardInto, type TestCard } from '../helpers/card-reads.js';
 
 // How long what a card read gives a browser lasts: the card in the session, and the session itself.
 describe('session and card lifetimes', () => {
@@ -14,22 +12,8 @@ describe('session and card lifetimes', () => {
 
   /** Reads `card` into the browser's login panel as the agent would, signing with the card's own key. */
   async function readInto(browser: BrowserAgent, card: TestCard): Promise<void> {
-    const form = readFormOf(await browser.get('/'));
-    const assertion = await signCardAssertion({
-      privateKeySeed: card.seed,
-      kid: `card:${card.sim.cardNumber}`,
-      payload: {
-        v: 1,
-        req: form.fields.req!,
-        challenge: form.fields.challenge!,
-        aud: SERVER_ORIGIN,
-        iat: Math.floor(t.clock.now().getTime() / 1000),
-        card: { number: card.sim.cardNumber, idNumber: card.sim.idNumber, name: card.sim.name, birthDate: card.sim.birthDate, sex: card.sim.sex, issuedOn: card.sim.issuedOn },
-      },
-    });
-    const back = await request(t.app).post(`/card-reads/${form.fields.req}`).type('form').send({ assertion });
-    assert.equal(back.status, 303);
-    await browser.get(back.headers.location!);
+    await browser.get('/');
+    await readCardInto(t, browser, card, 'login');
   }
 
   test('a verified card goes stale after CARD_READ_FRESH_MINUTES and must be read again', async () => {

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { clientAddress, limitByAddress, type RateLimits } from '../../platform/http/index.js';
-import { errorFor, parseForm, passwordStrength, formText, type FieldError } from '../../platform/forms/index.js';
+import { errorFor, parseForm, passwordStrength, formText, formSecret, type FieldError } from '../../platform/forms/index.js';
 import type { Translate } from '../../platform/i18n/index.js';
 import { maskIdNumber } from '../../platform/audit/index.js';
 import { render } from '../../platform/views/index.js';
@@ -51,7 +51,7 @@ export function accountRouter(deps: { service: CredentialsService; registration:
       const personal = await service.personalPasswordError(form.value.password, account);
       if (personal) errors.push({ field: 'password', message: t(personal) });
     }
-    const password = typeof req.body?.password === 'string' ? (req.body.password as string) : '';
+    const password = formSecret(req.body, 'password');
     if (errors.length || !form.ok) return passwordPage(req, res, errors, 400, password ? passwordStrength(password) : undefined);
     const epoch = await service.changePassword(user.idNumber, form.value.password, { clientAddress: clientAddress(req) });
     if (epoch === null) return res.redirect(303, '/?login=ended');

@@ -1,4 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
+import { formSecret } from '../../platform/forms/index.js';
 import passport from 'passport';
 import { clientAddress } from '../../platform/http/index.js';
 import type { CardReads } from '../card-reads/index.js';
@@ -25,7 +26,7 @@ class CardPasswordStrategy extends passport.Strategy {
 
   override authenticate(req: Request): void {
     const card = this.cardReads.verifiedCard(req, 'login');
-    const password = typeof req.body?.password === 'string' ? (req.body.password as string) : '';
+    const password = formSecret(req.body, 'password');
     if (!card || !password) return this.fail({ reason: 'none' satisfies LoginRefusal }, 400);
     this.service.login(card, password, { clientAddress: clientAddress(req) }).then(
       (result) => (result.ok ? this.success(result.user) : this.fail({ reason: result.reason }, 400)),

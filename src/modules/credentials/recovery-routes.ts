@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { clientAddress, limitByAddress, type RateLimits } from '../../platform/http/index.js';
-import { errorFor, parseForm, passwordStrength, type FieldError } from '../../platform/forms/index.js';
+import { errorFor, parseForm, passwordStrength, formSecret, type FieldError } from '../../platform/forms/index.js';
 import type { Translate } from '../../platform/i18n/index.js';
 import { linkLanding } from '../../platform/tokens/index.js';
 import { render } from '../../platform/views/index.js';
@@ -66,7 +66,7 @@ export function recoveryRouter(deps: { service: CredentialsService; cardReads: C
     const card = cardReads.verifiedCard(req, 'reset');
     if (!card) errors.unshift({ field: 'card-panel-reset', message: t('registration.error.noCard') });
     else if (card.idNumber !== reset.idNumber) errors.unshift({ field: 'card-panel-reset', message: t('forgot.error.otherCard') });
-    const password = typeof req.body?.password === 'string' ? (req.body.password as string) : '';
+    const password = formSecret(req.body, 'password');
     if (card && form.ok) {
       const personal = await service.personalPasswordError(form.value.password, card);
       if (personal) errors.push({ field: 'password', message: t(personal) });

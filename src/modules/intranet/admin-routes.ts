@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { errorFor, formText, type FieldError } from '../../platform/forms/index.js';
+import { errorFor, formSecret, formText, type FieldError } from '../../platform/forms/index.js';
 import { clientAddress } from '../../platform/http/index.js';
 import type { Translate } from '../../platform/i18n/index.js';
 import { render } from '../../platform/views/index.js';
@@ -19,11 +19,6 @@ declare module 'express-session' {
 
 const STATE_CHANGES = ['disable', 'enable', 'unlock'] as const;
 const isRole = (value: string): value is StaffRole => (STAFF_ROLES as readonly string[]).includes(value);
-/** A password as typed: never trimmed (spaces count), '' when absent or not text. */
-const secretText = (body: unknown, name: string): string => {
-  const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
-  return typeof value === 'string' ? value : '';
-};
 
 /** A path parameter as text ('' when missing). */
 const param = (req: Request, name: string): string => {
@@ -70,13 +65,13 @@ export function adminRouter(parts: IntranetParts): Router {
     const typed = formText(req.body, 'username');
     const username = typed.toLowerCase();
     const role = formText(req.body, 'role');
-    const password = secretText(req.body, 'password');
+    const password = formSecret(req.body, 'password');
     const errors: FieldError[] = [];
     if (!STAFF_USERNAME.test(username)) errors.push({ field: 'username', message: t('intranet.staff.error.username') });
     if (!isRole(role)) errors.push({ field: 'role', message: t('intranet.admin.error.role') });
     const problem = staffPasswordError(password, username);
     if (problem) errors.push({ field: 'password', message: t(problem) });
-    else if (password !== secretText(req.body, 'passwordConfirm')) errors.push({ field: 'passwordConfirm', message: t('intranet.admin.error.mismatch') });
+    else if (password !== formSecret(req.body, 'passwordConfirm')) errors.push({ field: 'passwordConfirm', message: t('intranet.admin.error.mismatch') });
     const values = { username: typed, role };
     // (isRole again only so the type knows: a bad role is among the errors already.)
     if (errors.length || !isRole(role)) return newPage(req, res, values, errors, 400);
@@ -108,11 +103,11 @@ export function adminRouter(parts: IntranetParts): Router {
     const username = param(req, 'username');
     if (username === me(req)) return res.redirect(303, '/intranet/password');
     if (!STAFF_USERNAME.test(username)) return next();
-    const password = secretText(req.body, 'password');
+    const password = formSecret(req.body, 'password');
     const problem = staffPasswordError(password, username);
     const errors: FieldError[] = [];
     if (problem) errors.push({ field: 'password', message: t(problem) });
-    else if (password !== secretText(req.body, 'passwordConfirm')) errors.push({ field: 'passwordConfirm', message: t('intranet.admin.error.mismatch') });
+    else if (password !== formSecret(req.body, 'passwordConfirm')) errors.push({ field: 'passwordConfirm', message: t('intranet.admin.error.mismatch') });
     if (errors.length) return (await passwordPage(req, res, username, errors, 400)) || next();
     const result = await staff.resetPassword(username, password, me(req), where(req));
     if (result === 'not_found') return next();

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { errorFor, formText, parseForm, passwordStrength, type FieldError } from '../../platform/forms/index.js';
+import { errorFor, formText, parseForm, passwordStrength, formSecret, type FieldError } from '../../platform/forms/index.js';
 import { clientAddress, limitByAddress } from '../../platform/http/index.js';
 import type { Locale, Translate } from '../../platform/i18n/index.js';
 import { render } from '../../platform/views/index.js';
@@ -69,7 +69,7 @@ export function counterRouter(parts: IntranetParts): Router {
     if (!documents.length) errors.unshift({ field: 'documents', message: t('intranet.counter.error.documents') });
     const phone = localPhone(values.localPhoneArea ?? '', values.localPhoneNumber ?? '', values.localPhoneExt ?? '');
     if ('error' in phone) errors.push({ field: 'localPhoneArea', message: t(phone.error) });
-    const password = typeof req.body?.password === 'string' ? (req.body.password as string) : '';
+    const password = formSecret(req.body, 'password');
     if (form.ok && card) {
       const person = await parts.modules.household.registry.findPerson(card.idNumber).catch(() => null);
       const personal = personalPasswordError(form.value.password, { idNumber: card.idNumber, cardNumber: card.cardNumber, birthDate: person?.birthDate ?? '' });

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { clientAddress, limitByAddress, type RateLimits } from '../../platform/http/index.js';
-import { errorFor, formText, type FieldError } from '../../platform/forms/index.js';
+import { errorFor, formSecret, formText, type FieldError } from '../../platform/forms/index.js';
 import type { Translate } from '../../platform/i18n/index.js';
 import { render } from '../../platform/views/index.js';
 import { staffPasswordError, type StaffService } from './staff/service.js';
@@ -69,8 +69,7 @@ export function staffRouter(deps: { service: StaffService; sessions: StaffSessio
   router.post('/password', limitByAddress(deps.rateLimits.login), async (req, res) => {
     const t = res.locals.t as Translate;
     const user = req.staff!;
-    const body = req.body as Record<string, unknown>;
-    const text = (name: string) => (typeof body?.[name] === 'string' ? (body[name] as string) : '');
+    const text = (name: string) => formSecret(req.body, name);
     const errors: FieldError[] = [];
     if (!text('current')) errors.push({ field: 'current', message: t('intranet.password.error.current') });
     const problem = staffPasswordError(text('password'), user.username);

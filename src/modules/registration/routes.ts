@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { clientAddress, limitByAddress, type RateLimits } from '../../platform/http/index.js';
-import { errorFor, parseForm, passwordStrength, formText, type FieldError } from '../../platform/forms/index.js';
+import { errorFor, parseForm, passwordStrength, formText, formSecret, type FieldError } from '../../platform/forms/index.js';
 import type { Locale, Translate } from '../../platform/i18n/index.js';
 import { linkLanding, type LinkRefusal } from '../../platform/tokens/index.js';
 import { render } from '../../platform/views/index.js';
@@ -126,7 +126,7 @@ export function registrationRouter(deps: RegistrationRouteDeps): Router {
     const identity = flow.identity;
     const form = parseForm(credentialsForm, req.body, t);
     const errors: FieldError[] = form.ok ? [] : [...form.errors];
-    const password = typeof req.body?.password === 'string' ? (req.body.password as string) : '';
+    const password = formSecret(req.body, 'password');
     if (!errors.some((e) => e.field === 'password') && password) {
       const personal = personalPasswordError(password, identity);
       if (personal) errors.unshift({ field: 'password', message: t(personal) });

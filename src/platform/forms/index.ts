@@ -42,6 +42,12 @@ export function formText(body: unknown, name: string): string {
   return typeof value === 'string' ? value.trim() : '';
 }
 
+/** A posted password as typed: never trimmed (spaces count); '' when absent, repeated or not text. */
+export function formSecret(body: unknown, name: string): string {
+  const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
+  return typeof value === 'string' ? value : '';
+}
+
 /** The error for one field, for the field component. */
 export function errorFor(errors: FieldError[] | undefined, field: string): string | undefined {
   return errors?.find((e) => e.field === field)?.message;

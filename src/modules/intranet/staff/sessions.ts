@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import passport from 'passport';
+import { formSecret, formText } from '../../../platform/forms/index.js';
 import { clientAddress, renewIdentity } from '../../../platform/http/index.js';
 import { render } from '../../../platform/views/index.js';
 import { can, STAFF_MENU, type StaffAction } from '../roles.js';
@@ -33,8 +34,8 @@ class StaffPasswordStrategy extends passport.Strategy {
   }
 
   override authenticate(req: Request): void {
-    const username = typeof req.body?.username === 'string' ? (req.body.username as string) : '';
-    const password = typeof req.body?.password === 'string' ? (req.body.password as string) : '';
+    const username = formText(req.body, 'username');
+    const password = formSecret(req.body, 'password');
     if (!username || !password) return this.fail(400);
     this.service.logIn(username, password, { clientAddress: clientAddress(req) }).then(
       // passport types its user as the citizen's; this instance's user is a staff member, kept at session.staff.
