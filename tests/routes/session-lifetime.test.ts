@@ -30,6 +30,20 @@ describe('session and card lifetimes', () => {
     assert.equal(page.$('#card-panel-login form.card-read-form').length, 1, 'the panel asks for a new read');
   });
 
+  test('a session ends after 30 idle minutes (the clock moved), not before', async () => {
+    t.clock.set(new Date('2026-03-02T04:00:00Z'));
+    const card = await insertTestCard(t.services, { name: '何佳穎', sex: 'F' });
+    const browser = new BrowserAgent(t.app);
+    await readInto(browser, card);
+    const started = browser.cookies()['nhi.sid'];
+    t.clock.advance(29 * 60 * 1000);
+    await browser.get('/');
+    assert.equal(browser.cookies()['nhi.sid'], started, 'still the session after 29 idle minutes');
+    t.clock.advance(30 * 60 * 1000 + 1000);
+    await browser.get('/');
+    assert.notEqual(browser.cookies()['nhi.sid'], started, 'a session idle for 30 minutes is not continued');
+  });
+
   test('a session ends 12 hours after it began, however active', async () => {
     t.clock.set(new Date('2026-03-02T00:00:00Z'));
     const card = await insertTestCard(t.services, { name: '許淑芬', sex: 'F' });
