@@ -6,6 +6,8 @@ import { defineModule, type PlatformDeps } from '../../platform/module.js';
 import { EnrollmentRegistry } from './enrollments.js';
 import { EnrollmentSchema } from './entities/enrollment.js';
 import { UnitAdminSchema } from './entities/unit-admin.js';
+import { BulkUploadRowSchema, BulkUploadSchema } from './entities/bulk-upload.js';
+import { EmployerRoleSchema } from './entities/employer-role.js';
 
 export { EnrollmentRegistry } from './enrollments.js';
 export type { UnitSummary } from './repository.js';
@@ -14,7 +16,7 @@ export type { UnitAdmin } from './entities/unit-admin.js';
 export { unitCodeError, UNIT_NAME_MAX } from './rules.js';
 export { enrollmentsFile } from './import.js';
 
-export const employerEntities = [EnrollmentSchema, UnitAdminSchema];
+export const employerEntities = [EnrollmentSchema, UnitAdminSchema, EmployerRoleSchema, BulkUploadSchema, BulkUploadRowSchema];
 
 /** The employers module: for now the enrolment registry. */
 export function createEmployersModule(deps: { orm: Orm; clock: Clock; audit: AuditLog }) {

@@ -3,6 +3,9 @@ import type { EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { DeletionRequestSchema, type DeletionRequest } from './entities/deletion.js';
 import { RegistrationSchema, type Registration, type RegistrationState } from './entities/registration.js';
 
+/** A registration as applied for: the bulk upload's marks default to none. */
+export type NewRegistration = Omit<Registration, 'sessionEpoch' | 'needsPassword' | 'viaUnit'> & Partial<Pick<Registration, 'needsPassword' | 'viaUnit'>>;
+
 /** Queries of registrations. State changes are conditional on the state read, so two submits cannot both win. */
 export const registrations = {
   find(em: EntityManager, idNumber: string): Promise<Registration | null> {
@@ -14,11 +17,11 @@ export const registrations = {
    * one (pending, active, suspended) exists, e.g. the same form submitted twice at once. Over a deleted one the
    * session epoch moves on, so none of the old registration's sessions or app tokens come back to life.
    */
-  async apply(em: EntityManager, row: Omit<Registration, 'sessionEpoch'>): Promise<boolean> {
+  async apply(em: EntityManager, row: NewRegistration): Promise<boolean> {
     const previous = await registrations.find(em, row.idNumber);
     const inserted = await (em as SqlEntityManager)
       .createQueryBuilder(RegistrationSchema)
-      .insert({ ...row, sessionEpoch: previous ? previous.sessionEpoch + 1 : 0 })
+      .insert({ needsPassword: false, viaUnit: null, ...row, sessionEpoch: previous ? previous.sessionEpoch + 1 : 0 })
       .onConflict('idNumber')
       .merge()
       .where({ state: 'deleted' })
@@ -34,7 +37,7 @@ export const registrations = {
   async setPassword(em: EntityManager, idNumber: string, passwordHash: string, at: Date): Promise<number | null> {
     // em.execute, not getConnection().execute: the update must be in the caller's transaction (it may hold the row).
     const rows = await (em as SqlEntityManager).execute<{ session_epoch: number }[]>(
-      'update registration set password_hash = ?, password_changed_at = ?, session_epoch = session_epoch + 1, updated_at = ? where id_number = ? returning session_epoch',
+      'update registration set password_hash = ?, password_changed_at = ?, needs_password = false, session_epoch = session_epoch + 1, updated_at = ? where id_number = ? returning session_epoch',
       [passwordHash, at, at, idNumber],
     );
     return rows[0]?.session_epoch ?? null;

@@ -304,6 +304,7 @@ export class RegistrationService {
       locale: input.locale,
       confirmedAt: now,
       updatedAt: now,
+      needsPassword: false,
     };
     let result: 'registered' | 'activated' | 'exists';
     if (await registrations.apply(em, { idNumber: identity.idNumber, ...fields, createdAt: now })) result = 'registered';

@@ -27,6 +27,13 @@ export const RegistrationSchema = defineEntity({
     /** The language of the person's mails. */
     locale: p.string().length(5),
     createdAt: p.datetime(),
+    /**
+     * Made by an employer's bulk upload: no password yet (passwordHash is empty), the person sets it when they
+     * activate with the mailed link and their card.
+     */
+    needsPassword: p.boolean().default(false),
+    /** The unit whose bulk upload made it (null for every other way of registering). */
+    viaUnit: p.character().length(8).nullable(),
     confirmedAt: p.datetime().nullable(),
     updatedAt: p.datetime(),
   },
