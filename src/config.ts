@@ -40,6 +40,14 @@ export interface Config {
   deviceCodeMs: number;
   /** TELECOM_SIM_FILE: the simulated telecom operator's numbers (行動電話認證); unset, it knows none. */
   telecomSimFile: string | undefined;
+  /** JOB_CONCURRENCY: background jobs one app process runs at once. */
+  jobConcurrency: number;
+  /** JOB_STALE_SECONDS: a job locked this long without a heartbeat belonged to a stopped process and runs again. */
+  jobStaleMs: number;
+  /** UPLOAD_MAX_MB: the largest bulk-registration file accepted. */
+  uploadMaxBytes: number;
+  /** UPLOAD_MAX_ROWS: the most data rows one bulk-registration file may have. */
+  uploadMaxRows: number;
 }
 
 const hhmm = /^([01]\d|2[0-4]):([0-5]\d)$/;
@@ -87,6 +95,10 @@ const schema = z.object({
   CAPTCHA_FIXED: z.string().regex(/^\d{4,8}$/, 'CAPTCHA_FIXED must be 4 to 8 digits').optional(),
   DEVICE_CODE_MINUTES: z.coerce.number().int().min(1).max(60).default(10),
   TELECOM_SIM_FILE: z.string().trim().min(1).optional(),
+  JOB_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  JOB_STALE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
+  UPLOAD_MAX_MB: z.coerce.number().min(1).max(200).default(20),
+  UPLOAD_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
 });
 
 /** `true`/`false`, a hop count, or a comma-separated list of addresses, CIDR ranges or Express's names (loopback, uniquelocal). */
@@ -144,5 +156,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     captchaFixed: e.CAPTCHA_FIXED,
     deviceCodeMs: e.DEVICE_CODE_MINUTES * 60 * 1000,
     telecomSimFile: e.TELECOM_SIM_FILE ? resolve(appRoot, e.TELECOM_SIM_FILE) : undefined,
+    jobConcurrency: e.JOB_CONCURRENCY,
+    jobStaleMs: e.JOB_STALE_SECONDS * 1000,
+    uploadMaxBytes: Math.round(e.UPLOAD_MAX_MB * 1024 * 1024),
+    uploadMaxRows: e.UPLOAD_MAX_ROWS,
   };
 }

@@ -8,6 +8,7 @@ import { I18n, LOCALES } from './platform/i18n/index.js';
 import { createMail, mailEntities, type Mailer, type MailTransport, type MailWorker } from './platform/mail/index.js';
 import type { ModuleDefinition, PlatformDeps, WebModule } from './platform/module.js';
 import { createRateLimits, type RateLimit, type RateLimitName } from './platform/http/index.js';
+import { createJobs, type Jobs } from './platform/jobs/index.js';
 import { LinkTokenSchema } from './platform/tokens/index.js';
 import { createViews, type Views } from './platform/views/index.js';
 import { cardReadsModule, type CardReads, type ReaderTerminals } from './modules/card-reads/index.js';
@@ -58,6 +59,8 @@ export interface Services {
   mail: Mailer;
   /** Delivers the outbox; startBackground() starts it, tests may call runOnce(). */
   mailWorker: MailWorker;
+  /** The background job queue; startBackground() starts its worker, tests may call runOnce(). */
+  jobs: Jobs;
   modules: WebModule[];
   /** Each module's public API, by name. */
   api: ModuleApis;
@@ -92,6 +95,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const database = await openDatabase(config, log);
   let orm: Orm | undefined;
   let sessionPool: pg.Pool | undefined;
+  let jobs: Jobs | undefined;
   try {
     orm = await createOrm({ url: database.url, entities });
     if (!overrides.skipMigrations) {
@@ -109,9 +113,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       for (const locale of LOCALES) if (!i18n.has(locale, `mail.${template}.subject`)) throw new Error(`mail template ${template} has no ${locale} subject`);
     }
     const mail = createMail({ config, orm, clock, audit, log, transport: overrides.mailTransport, templates: mailTemplates, i18n });
+    jobs = createJobs({ databaseUrl: database.url, log, concurrency: config.jobConcurrency, staleMs: config.jobStaleMs });
     const staffCardReadPurposes = MODULES.flatMap((m) => ('staffCardReadPurposes' in m ? m.staffCardReadPurposes : undefined) ?? []);
     const cardReadPurposes = [...MODULES.flatMap((m) => m.cardReadPurposes ?? []), ...staffCardReadPurposes];
-    const platform: PlatformDeps = { config, orm, clock, audit, rateLimits, mail: mail.mailer, log, cardReadPurposes, staffCardReadPurposes };
+    const platform: PlatformDeps = { config, orm, clock, audit, rateLimits, mail: mail.mailer, jobs, log, cardReadPurposes, staffCardReadPurposes };
     // Built in list order; each module sees the APIs of those before it.
     const api = {} as ModuleApis;
     const modules: WebModule[] = [];
@@ -119,12 +124,14 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       const override = overrides.modules?.[definition.name];
       const built = definition.create({ ...platform, modules: api, ...(override !== undefined ? { override } : {}) });
       (api as Record<string, unknown>)[definition.name] = built.api;
+      if (built.jobs) jobs.register(built.jobs);
       modules.push({ ...built.web, name: definition.name, messages: definition.messages });
     }
     if (mail.web) modules.push(mail.web);
     const views = createViews({ cache: config.env !== 'development' });
 
-    const background: { stop(): Promise<void> }[] = [{ stop: () => mail.close() }];
+    const jobsRef = jobs;
+    const background: { stop(): Promise<void> }[] = [{ stop: () => jobsRef.stop() }, { stop: () => mail.close() }];
     const ormRef = orm;
     const poolRef = sessionPool;
     return {
@@ -138,6 +145,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       audit,
       mail: mail.mailer,
       mailWorker: mail.worker,
+      jobs,
       modules,
       api,
       cardReads: api.cardReads.cardReads,
@@ -145,6 +153,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       log,
       startBackground() {
         mail.worker.start();
+        jobsRef.start().catch((err: unknown) => log(`the job worker did not start: ${String(err)}`));
       },
       async close() {
         for (const job of background) await job.stop();
@@ -154,6 +163,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       },
     };
   } catch (err) {
+    await jobs?.stop().catch(() => {});
     await sessionPool?.end().catch(() => {});
     await orm?.close(true).catch(() => {});
     await database.release().catch(() => {});

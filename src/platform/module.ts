@@ -5,6 +5,7 @@ import type { AuditLog } from './audit/index.js';
 import type { Clock } from './clock.js';
 import type { Orm } from './db/index.js';
 import type { RateLimits } from './http/index.js';
+import type { Jobs, JobTask } from './jobs/index.js';
 import type { Messages } from './i18n/index.js';
 import type { Mailer } from './mail/mailer.js';
 
@@ -37,6 +38,8 @@ export interface PlatformDeps {
   rateLimits: RateLimits;
   /** Queues e-mail in the caller's transaction (the outbox). */
   mail: Mailer;
+  /** Queues background jobs in the caller's transaction (the tasks are the modules' `jobs`). */
+  jobs: Jobs;
   log: (msg: string) => void;
   /** Every card-read purpose some module declared (the card reads accept no other). */
   cardReadPurposes: readonly string[];
@@ -66,7 +69,8 @@ export interface ModuleDefinition<Name extends string = string, Deps = never, Ap
    * citizen's, and the only purposes a counter terminal's signature may serve (READER-AGENT.md).
    */
   staffCardReadPurposes?: readonly string[];
-  create(deps: Deps): { web?: WebParts; api: Api };
+  /** Its web parts, its API for modules after it, and the background tasks it runs (by name, run by any app process). */
+  create(deps: Deps): { web?: WebParts; api: Api; jobs?: Record<string, JobTask> };
 }
 
 /** Keeps the literal name and the Deps/Api types of a definition (so the composition root can name them). */

@@ -2,6 +2,7 @@ import { MikroORM, RequestContext, type EntitySchema } from '@mikro-orm/postgres
 import { Migrator } from '@mikro-orm/migrations';
 import type { RequestHandler } from 'express';
 import pg from 'pg';
+import { applyJobMigrations } from '../jobs/index.js';
 import { migrationsDir } from '../paths.js';
 
 export type Orm = MikroORM;
@@ -52,6 +53,8 @@ export async function applyMigrations(orm: Orm): Promise<string[]> {
   try {
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
     const applied = await orm.getMigrator().up();
+    // The job queue's own schema, under the same lock.
+    await applyJobMigrations(orm.config.get('clientUrl')!);
     return applied.map((m) => m.name);
   } finally {
     await lock.end();
