@@ -25,7 +25,7 @@ import { devicesModule } from './modules/devices/index.js';
  * Every module, in the order they are built: a module comes after the modules whose API it uses.
  * Adding a module is one folder (its index.ts exports a ModuleDefinition) and one line here.
  */
-export const MODULES = [announcementsModule, householdModule, cardsModule, cardReadsModule, employersModule, registrationModule, credentialsModule, devicesModule, intranetModule] as const;
+export const MODULES = [announcementsModule, householdModule, cardsModule, cardReadsModule, registrationModule, credentialsModule, devicesModule, employersModule, intranetModule] as const;
 
 type Definition = (typeof MODULES)[number];
 /** Each module's public API, by module name (what create() returned as `api`). */

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: performance figures measured in one run on this machine, reported as ratios so they hold on
  * a noisy machine (QUALITY.md). Targets 127.0.0.1 only; every load is bounded in time.
- *   BENCH_SECONDS (default 10) — length of each throughput run; BENCH_HOLD_SECONDS (default 60) — the p99 hold.
+ *   BENCH_SECONDS (default 10) — length of each throughput run; BENCH_HOLD_SECONDS (default 60) — the p99 hold;
+ *   BENCH_BULK_ROWS (default 100000) — the rows of the bulk-registration upload.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createServices } from '../../src/services.js';
+import { benchBulkUpload } from './bulk-upload.js';
 import { benchLogin } from './login.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -78,6 +80,10 @@ try {
   // As many logins at once as the machine has cores, each a fresh session with its card read.
   const login = await benchLogin(services, site.url, { people: Number(process.env.BENCH_LOGINS ?? 200), concurrency: cpus().length });
   console.log(`login (card read + password):       ${login.loginsPerSecond.toFixed(1)} /s  argon2id verify ${login.verifiesPerSecond.toFixed(1)} /s  ratio ${(login.loginsPerSecond / login.verifiesPerSecond).toFixed(2)} (target ≥ 0.8)`);
+
+  const bulkRows = Number(process.env.BENCH_BULK_ROWS ?? 100_000);
+  const bulk = await benchBulkUpload(services, bulkRows);
+  console.log(`bulk upload of ${bulkRows} rows:       ${bulk.totalSeconds.toFixed(1)} s end to end (taken in ${bulk.acceptSeconds.toFixed(2)} s, job ${bulk.processSeconds.toFixed(1)} s), ${bulk.accepted} registered, worker peak RSS ${bulk.peakRssMb} MB (goal < 30 s, < 300 MB)`);
 } finally {
   bare.server.close();
   site.server.close();

@@ -123,4 +123,57 @@ describe('e-mailed link tokens', () => {
     assert.equal(await orm.em.fork().count(LinkTokenSchema, { subject: 'J223456789' }), 1);
     clock.set('2026-05-01T00:00:00Z');
   });
+
+  test('issueMany issues every link at once: each works once for its own subject; an earlier open link of a subject is superseded', async () => {
+    const earlier = await issue('K123456789');
+    const otherPurpose = await issue('K123456789', 'password-reset');
+    const issued = await orm.em.fork().transactional((tx) =>
+      tokens.issueMany(tx, [
+        { purpose: 'registration', subject: 'K123456789', ttlMs: FIVE_DAYS },
+        { purpose: 'registration', subject: 'K223456789', ttlMs: FIVE_DAYS },
+        { purpose: 'registration', subject: 'K323456789', ttlMs: 60_000 },
+      ]),
+    );
+    assert.equal(issued.length, 3);
+    assert.equal(new Set(issued).size, 3);
+    for (const token of issued) assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+    assert.deepEqual(await check(earlier), { status: 'superseded' });
+    assert.equal((await check(otherPurpose, 'password-reset')).status, 'valid', 'another purpose is left alone');
+    assert.deepEqual(await check(issued[0]!), { status: 'valid', subject: 'K123456789', expiresAt: new Date('2026-05-06T00:00:00Z') });
+    assert.deepEqual(await check(issued[2]!), { status: 'valid', subject: 'K323456789', expiresAt: new Date('2026-05-01T00:01:00Z') });
+    assert.deepEqual(await consume(issued[1]!), { status: 'valid', subject: 'K223456789', expiresAt: new Date('2026-05-06T00:00:00Z') });
+    assert.deepEqual(await consume(issued[1]!), { status: 'used' });
+    const rows = await orm.em.fork().getConnection().execute<{ hash: string }[]>(`select * from link_token where subject in ('K123456789', 'K223456789', 'K323456789') and purpose = 'registration'`);
+    assert.equal(rows.length, 4);
+    for (const token of issued) assert.doesNotMatch(JSON.stringify(rows), new RegExp(token.replace(/[-_]/g, '.')));
+    assert.ok(rows.every((r) => r.hash.length === 43));
+  });
+
+  test('issueMany: a subject given twice keeps only the later link; a bad request writes nothing; a rollback leaves none', async () => {
+    const [first, second] = await orm.em.fork().transactional((tx) =>
+      tokens.issueMany(tx, [
+        { purpose: 'registration', subject: 'L123456789', ttlMs: FIVE_DAYS },
+        { purpose: 'registration', subject: 'L123456789', ttlMs: FIVE_DAYS },
+      ]),
+    );
+    assert.deepEqual(await check(first!), { status: 'superseded' });
+    assert.equal((await check(second!)).status, 'valid');
+    await assert.rejects(
+      orm.em.fork().transactional((tx) =>
+        tokens.issueMany(tx, [
+          { purpose: 'registration', subject: 'L223456789', ttlMs: FIVE_DAYS },
+          { purpose: 'registration', subject: '', ttlMs: FIVE_DAYS },
+        ]),
+      ),
+      /subject/,
+    );
+    assert.equal(await orm.em.fork().count(LinkTokenSchema, { subject: 'L223456789' }), 0);
+    let rolledBack: string[] = [];
+    await assert.rejects(orm.em.fork().transactional(async (tx) => {
+      rolledBack = await tokens.issueMany(tx, [{ purpose: 'registration', subject: 'L323456789', ttlMs: FIVE_DAYS }]);
+      throw new Error('the batch failed');
+    }));
+    assert.deepEqual(await check(rolledBack[0]!), { status: 'unknown' });
+    assert.deepEqual(await orm.em.fork().transactional((tx) => tokens.issueMany(tx, [])), []);
+  });
 });

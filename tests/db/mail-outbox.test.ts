@@ -240,4 +240,63 @@ describe('mail outbox and worker', () => {
       await new Promise<void>((resolve) => rejecting.close(() => resolve()));
     }
   });
+
+  test('enqueueMany queues a batch at once: each key once, keys queued before (committed or not) left alone, delivered as enqueue delivers', async () => {
+    const earlier = await enqueue(confirmation('many:1', 'many1@example.com'));
+    const results = await em().transactional(async (tx) => {
+      const unflushed = await t.services.mail.enqueue(tx, confirmation('many:2', 'many2@example.com'));
+      const batch = await t.services.mail.enqueueMany(tx, [
+        confirmation('many:1', 'many1@example.com'),
+        confirmation('many:2', 'many2@example.com'),
+        confirmation('many:3', 'many3@example.com'),
+        confirmation('many:4', 'many4@example.com'),
+        confirmation('many:3', 'many3@example.com'),
+      ]);
+      assert.equal(batch[1]!.id, unflushed.id, 'the one queued earlier in this unit of work');
+      return batch;
+    });
+    assert.deepEqual(results.map((r) => r.created), [false, false, true, true, false]);
+    assert.equal(results[0]!.id, earlier.id);
+    assert.equal(results[4]!.id, results[2]!.id, 'a key given twice is queued once');
+    for (const key of ['many:1', 'many:2', 'many:3', 'many:4']) assert.equal(await em().count(OutboxMessageSchema, { idempotencyKey: key }), 1, key);
+    const third = await row('many:3');
+    assert.equal(third.id, results[2]!.id);
+    assert.equal(third.status, 'pending');
+    assert.equal(third.attempts, 0);
+    assert.equal(third.template, 'registration-confirmation');
+    assert.equal(third.recipient, 'many3@example.com');
+    assert.equal(third.nextAttemptAt.getTime(), t.clock.now().getTime());
+    assert.deepEqual(third.payload, { linkPath: '/register/confirm?token=many%3A3', expiresAt: '2026-03-07T04:00:00.000Z' }, 'dates stored as enqueue stores them');
+    assert.equal(third.attachments ?? null, null);
+
+    assert.equal((await t.services.mailWorker.runOnce()).sent, 4);
+    await smtp.waitFor(4);
+    await sleep(200);
+    assert.equal(smtp.messages.length, 4);
+    const many3 = smtp.messages.find((m) => m.to.includes('many3@example.com'))!;
+    assert.ok(many3.text.includes('token=many%3A3'));
+    assert.equal(many3.messageId, messageIdFor('many:3', 'http://localhost:3000'));
+  });
+
+  test('enqueueMany refuses the whole batch for one bad request, and a rolled-back batch is never sent', async () => {
+    const good = confirmation('bad-batch:1');
+    const refusals: [EnqueueRequest<'registration-confirmation'>, RegExp][] = [
+      [confirmation('bad-batch:2', 'not an address'), /recipient/],
+      [{ ...confirmation('bad-batch:2'), data: { linkPath: '/x', expiresAt: new Date(), password: 'secret' } as never }, /password/],
+      [{ ...confirmation('bad-batch:2'), template: 'no-such-template' as never }, /unknown mail template/],
+      [confirmation(''), /idempotencyKey/],
+    ];
+    for (const [bad, reason] of refusals) {
+      await assert.rejects(em().transactional((tx) => t.services.mail.enqueueMany(tx, [good, bad])), reason);
+    }
+    await assert.rejects(
+      em().transactional(async (tx) => {
+        await t.services.mail.enqueueMany(tx, [good]);
+        throw new Error('the batch failed');
+      }),
+      /the batch failed/,
+    );
+    assert.equal(await em().count(OutboxMessageSchema, { idempotencyKey: { $like: 'bad-batch:%' } }), 0);
+    assert.deepEqual(await em().transactional((tx) => t.services.mail.enqueueMany(tx, [])), []);
+  });
 });

@@ -10,6 +10,7 @@ const EXPIRES = new Date('2026-03-07T04:00:00Z'); // 12:00 in Taipei, 民國115�
 
 const samples: { [T in MailTemplate]: MailTemplateData[T] } = {
   'registration-confirmation': { linkPath: '/register/confirm?token=abc&x=1', expiresAt: EXPIRES },
+  'registration-activation': { unitCode: '12345678', linkPath: '/register/activate?token=abc&x=1', expiresAt: EXPIRES },
   'registration-complete': {},
   'password-reset': { linkPath: '/forgot-password/reset?token=def', expiresAt: EXPIRES },
   'password-changed': { changedAt: EXPIRES },

@@ -10,6 +10,7 @@ export interface CaughtMail {
   messageId: string | undefined;
   headers: ParsedMail['headers'];
   raw: string;
+  attachments: { filename: string; contentType: string; content: Buffer }[];
 }
 
 /** A real SMTP server in the test process that keeps what it receives; it can go down and come back. */
@@ -45,6 +46,7 @@ export class TestSmtpServer {
             messageId: parsed.messageId,
             headers: parsed.headers,
             raw,
+            attachments: parsed.attachments.map((a) => ({ filename: a.filename ?? '', contentType: a.contentType, content: a.content })),
           };
           this.messages.push(mail);
           callback();

@@ -20,6 +20,10 @@ describe('counter intranet: employer unit admins', () => {
       if (registryDown) throw new RegistryUnavailableError(new Error('connection refused'));
       return new TableHouseholdRegistry(t.services.orm).findPerson(idNumber);
     },
+    async findPersons(idNumbers) {
+      if (registryDown) throw new RegistryUnavailableError(new Error('connection refused'));
+      return new TableHouseholdRegistry(t.services.orm).findPersons(idNumbers);
+    },
   };
   // Many staff logins from one address: the login limit is raised.
   const t = useTestApp({ modules: { household: registry }, rateLimits: { login: { points: 1000, durationSeconds: 60 } } });

@@ -6,7 +6,7 @@ import { useTestApp } from '../helpers/app.js';
 
 // The composition root builds every module from its one definition (src/services.ts MODULES).
 describe('modules from their definitions', () => {
-  const live: HouseholdRegistry = { check: async () => 'match', findPerson: async () => null };
+  const live: HouseholdRegistry = { check: async () => 'match', findPerson: async () => null, findPersons: async () => new Map() };
   const t = useTestApp({ modules: { household: live } });
 
   test('a replacement household registry (a live 戶政 service) is the one the app uses', () => {

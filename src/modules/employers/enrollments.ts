@@ -14,6 +14,16 @@ export class EnrollmentRegistry {
     return row?.insured === true;
   }
 
+  /** Of these persons, those the unit currently insures (a bulk upload's batch). */
+  async insuredAmong(unitCode: string, idNumbers: readonly string[]): Promise<Set<string>> {
+    if (!idNumbers.length) return new Set();
+    const rows = await this.orm.em.getConnection().execute<{ id_number: string }[]>(
+      'select id_number from enrollment where unit_code = ? and insured and id_number = any(array[?]::text[])',
+      [unitCode, [...idNumbers]],
+    );
+    return new Set(rows.map((row) => row.id_number));
+  }
+
   /** The unit of this code as its enrolment rows have it, or null when no row has the code (or it is malformed). */
   async unit(unitCode: string): Promise<UnitSummary | null> {
     if (unitCodeError(unitCode)) return null;

@@ -1,13 +1,20 @@
-import type { AuditLog } from '../../platform/audit/index.js';
-import type { Clock } from '../../platform/clock.js';
-import type { Orm } from '../../platform/db/index.js';
-import { UnitAdmins } from './unit-admins.js';
+import { Router, type Request, type RequestHandler } from 'express';
+import { I18n } from '../../platform/i18n/index.js';
 import { defineModule, type PlatformDeps } from '../../platform/module.js';
+import type { CardRegistry } from '../cards/index.js';
+import type { LoginUser } from '../credentials/index.js';
+import type { HouseholdRegistry } from '../household/index.js';
+import type { RegistrationService } from '../registration/index.js';
+import { BULK_UPLOAD_TASK, BulkUploads } from './bulk/service.js';
 import { EnrollmentRegistry } from './enrollments.js';
-import { EnrollmentSchema } from './entities/enrollment.js';
-import { UnitAdminSchema } from './entities/unit-admin.js';
 import { BulkUploadRowSchema, BulkUploadSchema } from './entities/bulk-upload.js';
 import { EmployerRoleSchema } from './entities/employer-role.js';
+import { EnrollmentSchema } from './entities/enrollment.js';
+import { UnitAdminSchema } from './entities/unit-admin.js';
+import { employersMessages } from './messages.js';
+import { EmployerAccess } from './portal/access.js';
+import { EMPLOYER_UPLOAD_PATH, employerRouter } from './portal/routes.js';
+import { UnitAdmins } from './unit-admins.js';
 
 export { EnrollmentRegistry } from './enrollments.js';
 export type { UnitSummary } from './repository.js';
@@ -15,22 +22,56 @@ export { UnitAdmins, type Designation, type DesignationResult, type Registration
 export type { UnitAdmin } from './entities/unit-admin.js';
 export { unitCodeError, UNIT_NAME_MAX } from './rules.js';
 export { enrollmentsFile } from './import.js';
+export { BulkUploads, BULK_UPLOAD_TASK } from './bulk/service.js';
+export { EmployerAccess } from './portal/access.js';
 
 export const employerEntities = [EnrollmentSchema, UnitAdminSchema, EmployerRoleSchema, BulkUploadSchema, BulkUploadRowSchema];
 
-/** The employers module: for now the enrolment registry. */
-export function createEmployersModule(deps: { orm: Orm; clock: Clock; audit: AuditLog }) {
-  return { enrollments: new EnrollmentRegistry(deps.orm), unitAdmins: new UnitAdmins(deps) };
-}
+type Deps = PlatformDeps & {
+  modules: {
+    household: { registry: HouseholdRegistry };
+    cards: { registry: CardRegistry };
+    registration: { service: RegistrationService };
+    credentials: { requireLogin: RequestHandler; currentPerson(req: Request): LoginUser | undefined };
+  };
+};
 
-/** The employers module's definition; its clerks get the bulk upload's result by mail. */
+/** Employers: the enrolment registry, the units' admins and clerks' roles, and the portal's bulk registration. */
 export const employersModule = defineModule({
   name: 'employers',
   entities: employerEntities,
   mailTemplates: ['bulk-upload-result'],
-  messages: {
-    'zh-TW': { 'mail.bulk-upload-result.subject': '健保卡網路服務註冊-整批註冊申請上傳結果' },
-    en: { 'mail.bulk-upload-result.subject': 'NHI Card Online Services Registration - Bulk registration upload result (健保卡網路服務註冊-整批註冊申請上傳結果)' },
+  messages: employersMessages,
+  create(deps: Deps) {
+    const enrollments = new EnrollmentRegistry(deps.orm);
+    const unitAdmins = new UnitAdmins(deps);
+    const access = new EmployerAccess(deps);
+    const uploads = new BulkUploads({
+      ...deps,
+      i18n: new I18n(employersMessages),
+      dataDir: deps.config.dataDir,
+      maxRows: deps.config.uploadMaxRows,
+      registration: deps.modules.registration.service,
+      household: deps.modules.household.registry,
+      cards: deps.modules.cards.registry,
+      enrollments,
+    });
+    const citizenRouter = Router();
+    citizenRouter.use(employerRouter({
+      access,
+      uploads,
+      registration: deps.modules.registration.service,
+      household: deps.modules.household.registry,
+      rateLimits: deps.rateLimits,
+      maxBytes: deps.config.uploadMaxBytes,
+      maxRows: deps.config.uploadMaxRows,
+      requireLogin: deps.modules.credentials.requireLogin,
+      currentPerson: deps.modules.credentials.currentPerson,
+    }));
+    return {
+      web: { citizenRouter, csrfExempt: [EMPLOYER_UPLOAD_PATH] },
+      api: { enrollments, unitAdmins, access, uploads },
+      jobs: { [BULK_UPLOAD_TASK]: (payload, job) => uploads.process((payload as { uploadId: string }).uploadId, job.beat) },
+    };
   },
-  create: (deps: PlatformDeps) => ({ api: createEmployersModule(deps) }),
 });

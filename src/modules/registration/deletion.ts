@@ -8,7 +8,7 @@ import type { LinkTokens } from '../../platform/tokens/index.js';
 import type { CardRegistry } from '../cards/index.js';
 import type { Registration } from './entities/registration.js';
 import { deletionRequests, registrations } from './repository.js';
-import { CONFIRM_TOKEN_PURPOSE } from './rules.js';
+import { ACTIVATE_TOKEN_PURPOSE, CONFIRM_TOKEN_PURPOSE } from './rules.js';
 import type { RegistrationService, Where } from './service.js';
 
 /** SPEC.md "Delete registration": the code is valid 10 minutes and survives 5 wrong tries. */
@@ -123,6 +123,7 @@ export class DeletionService {
       }
       await this.deps.tokens.supersedeAll(em, CONFIRM_TOKEN_PURPOSE, idNumber);
       await this.deps.tokens.supersedeAll(em, RESET_TOKEN_PURPOSE, idNumber);
+      await this.deps.tokens.supersedeAll(em, ACTIVATE_TOKEN_PURPOSE, idNumber);
       const locale = registration.locale === 'en' ? 'en' : 'zh-TW';
       // The stored address always hears of it; option b's address too, when the request went there.
       for (const to of new Set([registration.email, request.email].filter((a): a is string => !!a))) {

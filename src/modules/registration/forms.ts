@@ -20,5 +20,13 @@ export const credentialsForm = z
 
 export type CredentialsForm = z.infer<typeof credentialsForm>;
 
+/** 健保卡註冊認證作業: the registration password twice (the card comes from the panel). */
+export const activationForm = z
+  .object({
+    password: registrationPassword,
+    passwordConfirm: z.string({ message: 'password.error.confirmMissing' }).min(1, 'password.error.confirmMissing'),
+  })
+  .refine((f) => f.password === f.passwordConfirm, { path: ['passwordConfirm'], message: 'password.error.mismatch' });
+
 /** Option b of resend and forgot: a new address, proven by 戶籍鄉鎮里鄰 (household module) and the stored mobile. */
 export const newEmailForm = z.object({ email: emailAddress, mobile: mobileNumber });

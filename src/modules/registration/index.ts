@@ -9,10 +9,22 @@ import { deletionRouter } from './deletion-routes.js';
 import { CaptchaUseSchema, DeletionRequestSchema } from './entities/deletion.js';
 import { RegistrationSchema } from './entities/registration.js';
 import { registrationMessages } from './messages.js';
+import { activationRouter } from './activation-routes.js';
 import { registrationRouter } from './routes.js';
 import { RegistrationService } from './service.js';
 
-export { RegistrationService, type Account, type AppRegistration, type Contacts, type CounterRecord, type EmailChangeProof, type Identity } from './service.js';
+export {
+  RegistrationService,
+  type Account,
+  type ActivateResult,
+  type AppRegistration,
+  type Contacts,
+  type CounterRecord,
+  type EmailChangeProof,
+  type EmployerBatch,
+  type EmployerPerson,
+  type Identity,
+} from './service.js';
 export { credentialsForm } from './forms.js';
 export { emailChangeProof, emailMethodStep } from './email-method.js';
 export { REGISTRATION_STATES, type RegistrationState } from './entities/registration.js';
@@ -35,14 +47,17 @@ type Deps = PlatformDeps & {
   };
 };
 
-/** The registration module: 首次登入請先申請 (terms, identity, credentials), the confirmation link, 重寄認證信, 刪除註冊申請. */
+/**
+ * The registration module: 首次登入請先申請 (terms, identity, credentials), the confirmation link, 重寄認證信, 刪除註冊申請,
+ * and the registrations an employer's bulk upload makes with their 健保卡註冊認證作業.
+ */
 export const registrationModule = defineModule({
   name: 'registration',
   entities: [RegistrationSchema, DeletionRequestSchema, CaptchaUseSchema],
   messages: registrationMessages,
   // Deletion's subjects are in the platform catalogue (src/platform/i18n/messages.ts).
-  mailTemplates: ['registration-confirmation', 'registration-complete', 'deletion-confirmation', 'deletion-notice'],
-  cardReadPurposes: ['register', 'confirm', 'resend'],
+  mailTemplates: ['registration-confirmation', 'registration-activation', 'registration-complete', 'deletion-confirmation', 'deletion-notice'],
+  cardReadPurposes: ['register', 'confirm', 'resend', 'activate'],
   create(deps: Deps) {
     const service = new RegistrationService({
       ...deps,
@@ -51,6 +66,7 @@ export const registrationModule = defineModule({
       cards: deps.modules.cards.registry,
     });
     const citizenRouter = registrationRouter({ service, cardReads: deps.modules.cardReads.cardReads, divisions: deps.modules.household.divisions, rateLimits: deps.rateLimits });
+    citizenRouter.use(activationRouter({ service, cardReads: deps.modules.cardReads.cardReads, rateLimits: deps.rateLimits }));
     const tokens = new LinkTokens(deps.clock);
     const deletion = new DeletionService({ ...deps, tokens, cards: deps.modules.cards.registry, registration: service, secret: deps.config.sessionSecret });
     const captchas = new Captchas(deps.config.sessionSecret, deps.clock, deps.config.captchaFixed);

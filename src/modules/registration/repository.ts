@@ -29,6 +29,53 @@ export const registrations = {
     return inserted.affectedRows === 1;
   },
 
+  /** The state of each of these people's registrations (no entry: never registered). One query. */
+  async states(em: EntityManager, idNumbers: readonly string[]): Promise<Map<string, RegistrationState>> {
+    if (!idNumbers.length) return new Map();
+    const rows = await (em as SqlEntityManager).execute<{ id_number: string; state: RegistrationState }[]>(
+      'select id_number, state from registration where id_number in (?)',
+      [[...new Set(idNumbers)]],
+    );
+    return new Map(rows.map((r) => [r.id_number, r.state]));
+  },
+
+  /**
+   * An employer's bulk batch in one statement: each person inserted as pending without a password, or written over
+   * a deleted registration (the session epoch moves on, as in apply()); a live one is left alone. Returns the ID
+   * numbers written. The ID numbers must be distinct (one row cannot be written twice in one statement).
+   */
+  async registerForEmployer(
+    em: EntityManager,
+    batch: { unitCode: string; locale: string; at: Date; people: readonly { idNumber: string; cardNumber: string; email: string; mobile: string | null }[] },
+  ): Promise<string[]> {
+    const { people, at } = batch;
+    if (!people.length) return [];
+    const rows = await (em as SqlEntityManager).execute<{ id_number: string }[]>(
+      `insert into registration (id_number, card_number, state, password_hash, password_changed_at, session_epoch, email, spare_email, local_phone,
+         mobile, locale, created_at, needs_password, via_unit, confirmed_at, updated_at)
+       select p.id_number, p.card_number, 'pending', '', ?::timestamptz, 0, p.email, null, null, p.mobile, ?, ?::timestamptz, true, ?, null, ?::timestamptz
+       from unnest(array[?]::text[], array[?]::text[], array[?]::text[], array[?]::text[]) as p(id_number, card_number, email, mobile)
+       on conflict (id_number) do update set card_number = excluded.card_number, state = excluded.state, password_hash = excluded.password_hash,
+         password_changed_at = excluded.password_changed_at, session_epoch = registration.session_epoch + 1, email = excluded.email,
+         spare_email = null, local_phone = null, mobile = excluded.mobile, locale = excluded.locale, created_at = excluded.created_at,
+         needs_password = true, via_unit = excluded.via_unit, confirmed_at = null, updated_at = excluded.updated_at
+       where registration.state = 'deleted'
+       returning id_number`,
+      [
+        at,
+        batch.locale,
+        at,
+        batch.unitCode,
+        at,
+        people.map((p) => p.idNumber),
+        people.map((p) => p.cardNumber),
+        people.map((p) => p.email),
+        people.map((p) => p.mobile),
+      ],
+    );
+    return rows.map((r) => r.id_number);
+  },
+
   async setState(em: EntityManager, idNumber: string, from: RegistrationState, to: RegistrationState, at: Date, extra: Partial<Registration> = {}): Promise<boolean> {
     return (await em.nativeUpdate(RegistrationSchema, { idNumber, state: from }, { state: to, updatedAt: at, ...extra })) === 1;
   },

@@ -29,6 +29,9 @@ export function personalPasswordError(password: string, person: { idNumber: stri
 /** 5 days (seed: 如您未於五日內完成健保卡註冊認證程序，本次申請註冊認證即為無效). */
 export const CONFIRMATION_TTL_MS = 5 * 24 * 60 * 60 * 1000;
 export const CONFIRM_TOKEN_PURPOSE = 'confirm';
+/** The link of a registration made by an employer's bulk upload: 健保卡註冊認證作業, valid 5 days like the confirmation. */
+export const ACTIVATE_TOKEN_PURPOSE = 'activate';
+export const ACTIVATION_TTL_MS = CONFIRMATION_TTL_MS;
 
 const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 

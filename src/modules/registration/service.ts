@@ -11,7 +11,7 @@ import type { CardRegistry } from '../cards/index.js';
 import { RegistryUnavailableError, type HouseholdRegistry, type PersonRecord } from '../household/index.js';
 import type { Registration, RegistrationState } from './entities/registration.js';
 import { registrations } from './repository.js';
-import { CONFIRM_TOKEN_PURPOSE, CONFIRMATION_TTL_MS } from './rules.js';
+import { ACTIVATE_TOKEN_PURPOSE, ACTIVATION_TTL_MS, CONFIRM_TOKEN_PURPOSE, CONFIRMATION_TTL_MS, personalPasswordError } from './rules.js';
 
 /** What the identity step established: the card's holder, checked against the household registry. */
 export interface Identity {
@@ -63,8 +63,27 @@ export interface CounterRecord {
   documents: readonly string[];
 }
 
+/** One accepted row of an employer's bulk upload: its line in the file and the person's card and contacts. */
+export interface EmployerPerson {
+  line: number;
+  idNumber: string;
+  cardNumber: string;
+  email: string;
+  mobile: string | null;
+}
+
+/** A batch of an employer's bulk upload (健保卡註冊申請整批資料上傳), for registerForEmployer. */
+export interface EmployerBatch {
+  unitCode: string;
+  uploadId: string;
+  /** The language of the mails (the upload's). */
+  locale: Locale;
+  people: readonly EmployerPerson[];
+}
+
 export type IdentityCheck = { ok: true; identity: Identity } | { ok: false; reason: 'mismatch' | 'unavailable' | 'registered' | 'pending' };
 export type ConfirmResult = 'confirmed' | 'other_card' | Exclude<LinkTokenCheck['status'], 'valid'>;
+export type ActivateResult = 'activated' | 'other_card' | Exclude<LinkTokenCheck['status'], 'valid'>;
 export type Where = { clientAddress: string };
 /** What 行動電話認證 did to the person's registration (suspended: nothing, the counter decides). */
 export type AppRegistration = 'registered' | 'activated' | 'password_set' | 'suspended';
@@ -194,6 +213,92 @@ export class RegistrationService {
     });
   }
 
+  /** The registration state of each person that has one (the bulk upload's check), in one query. */
+  accountStates(em: EntityManager, idNumbers: string[]): Promise<Map<string, RegistrationState>> {
+    return registrations.states(em, idNumbers);
+  }
+
+  /**
+   * An employer's bulk batch, in the caller's transaction: every person without a live registration becomes pending
+   * without a password (needsPassword, viaUnit) in one statement, then gets an activation link (one insert) and the
+   * 認證信 (one insert, key `registration-activation:<uploadId>:<line>`). A live registration (pending, active,
+   * suspended) is left untouched and mailed nothing. Returns the ID numbers registered; an ID number given twice
+   * counts at its first line.
+   */
+  async registerForEmployer(em: EntityManager, input: EmployerBatch): Promise<Set<string>> {
+    const byId = new Map<string, EmployerPerson>();
+    for (const person of input.people) {
+      if (person.idNumber.length !== 10 || person.cardNumber.length !== 12) throw new Error(`bulk registration line ${person.line}: not an ID number and card number`);
+      if (!byId.has(person.idNumber)) byId.set(person.idNumber, person);
+    }
+    const now = this.deps.clock.now();
+    const registered = new Set(await registrations.registerForEmployer(em, { unitCode: input.unitCode, locale: input.locale, at: now, people: [...byId.values()] }));
+    const people = [...byId.values()].filter((p) => registered.has(p.idNumber));
+    if (!people.length) return registered;
+    const tokens = await this.deps.tokens.issueMany(em, people.map((p) => ({ purpose: ACTIVATE_TOKEN_PURPOSE, subject: p.idNumber, ttlMs: ACTIVATION_TTL_MS })));
+    const expiresAt = new Date(now.getTime() + ACTIVATION_TTL_MS);
+    await this.deps.mail.enqueueMany(
+      em,
+      people.map((p, i) => ({
+        template: 'registration-activation' as const,
+        locale: input.locale,
+        to: p.email,
+        data: { unitCode: input.unitCode, linkPath: `/register/activate?token=${tokens[i]}`, expiresAt },
+        idempotencyKey: `registration-activation:${input.uploadId}:${p.line}`,
+      })),
+    );
+    // One row per batch, not per person: a thousand audit entities would cost more than the batch's own writes, and
+    // the upload's rows already name each person and line.
+    this.deps.audit.record(em, {
+      actorType: 'employer',
+      actorId: input.unitCode,
+      action: 'registration.employer_register',
+      subject: input.uploadId,
+      outcome: 'success',
+      detail: { registered: people.length, skipped: byId.size - people.length, firstLine: people[0]!.line, lastLine: people[people.length - 1]!.line },
+    });
+    return registered;
+  }
+
+  /** What an activation link (健保卡註冊認證作業) is now. */
+  activationStatus(tokenHash: string): Promise<LinkTokenCheck> {
+    return this.deps.tokens.checkHashed(this.deps.orm.em.fork(), ACTIVATE_TOKEN_PURPOSE, tokenHash);
+  }
+
+  /**
+   * 確定 on 健保卡註冊認證作業: in one transaction the link is used, the password set, the registration active with
+   * the card read as its card, and the 註冊完成通知 queued. Only a bulk-made registration still without a password.
+   */
+  async activate(tokenHash: string, card: VerifiedCard, password: string, where: Where): Promise<ActivateResult> {
+    // Hashed before the transaction: argon2's time does not hold the row.
+    const passwordHash = await hashPassword(password);
+    return this.deps.orm.em.fork().transactional(async (em) => {
+      const status = await this.deps.tokens.checkHashed(em, ACTIVATE_TOKEN_PURPOSE, tokenHash);
+      if (status.status !== 'valid') return status.status;
+      const row = await registrations.find(em, status.subject);
+      // Activated some other way meanwhile (the counter, the app): the link has nothing left to do.
+      if (!row || row.state !== 'pending' || !row.needsPassword) return 'used';
+      if (row.idNumber !== card.idNumber) {
+        this.audit(em, 'registration.activate', row.idNumber, 'refused', where.clientAddress, { reason: 'other_card' });
+        return 'other_card';
+      }
+      const used = await this.deps.tokens.consumeHashed(em, ACTIVATE_TOKEN_PURPOSE, tokenHash);
+      if (used.status !== 'valid') return used.status;
+      const now = this.deps.clock.now();
+      const changes = { passwordHash, passwordChangedAt: now, needsPassword: false, confirmedAt: now, cardNumber: card.cardNumber };
+      if (!(await registrations.setState(em, row.idNumber, 'pending', 'active', now, changes))) return 'used';
+      if (row.email) await this.deps.mail.enqueue(em, { template: 'registration-complete', locale: toAccount(row).locale, to: row.email, data: {}, idempotencyKey: `registration-complete:${tokenHash.slice(0, 24)}` });
+      this.audit(em, 'registration.activate', row.idNumber, 'success', where.clientAddress, { viaUnit: row.viaUnit ?? '' });
+      return 'activated';
+    });
+  }
+
+  /** The password rules that need the person: not the ID number, the card number or the birth date (household registry). */
+  async personalPasswordError(password: string, person: { idNumber: string; cardNumber: string }): Promise<string | undefined> {
+    const record = await this.deps.household.findPerson(person.idNumber).catch(() => null);
+    return personalPasswordError(password, { ...person, birthDate: record?.birthDate ?? '' });
+  }
+
   /**
    * 重寄認證信. The answer is the same whether or not the card is registered: mail goes only to a pending
    * registration, with a new link that voids the earlier ones. With a proof, the new address replaces the stored one.
@@ -221,7 +326,7 @@ export class RegistrationService {
         this.audit(em, 'registration.resend', row.idNumber, 'refused', choice.clientAddress, { reason: 'no_email' });
         return;
       }
-      await this.sendConfirmation(em, row.idNumber, to, toAccount(row).locale);
+      await this.sendLink(em, row, to);
       this.audit(em, 'registration.resend', row.idNumber, 'success', choice.clientAddress, { emailChanged: !!choice.proof });
     });
     return 'done';
@@ -338,12 +443,15 @@ export class RegistrationService {
     return registrations.setState(em, idNumber, 'suspended', 'active', this.deps.clock.now());
   }
 
-  /** 重寄認證信 at the counter, in the caller's transaction: a new link to a pending registration's address. */
+  /**
+   * 重寄認證信 at the counter, in the caller's transaction: a new link to a pending registration's address (an
+   * activation link for one a bulk upload made, which has no password yet).
+   */
   async resendConfirmation(em: EntityManager, idNumber: string): Promise<'sent' | 'not_pending' | 'no_email'> {
     const row = await registrations.find(em, idNumber);
     if (!row || row.state !== 'pending') return 'not_pending';
     if (!row.email) return 'no_email';
-    await this.sendConfirmation(em, idNumber, row.email, toAccount(row).locale);
+    await this.sendLink(em, row, row.email);
     return 'sent';
   }
 
@@ -376,6 +484,21 @@ export class RegistrationService {
     if ('localPhone' in contacts) changes.localPhone = contacts.localPhone ?? null;
     if ('mobile' in contacts) changes.mobile = contacts.mobile ?? null;
     return registrations.update(em, idNumber, changes);
+  }
+
+  /** 重寄認證信's new link: 健保卡註冊認證作業 for a registration without a password yet, else the e-mail confirmation. */
+  private async sendLink(em: EntityManager, row: Registration, to: string): Promise<void> {
+    const locale = toAccount(row).locale;
+    if (!row.needsPassword) return this.sendConfirmation(em, row.idNumber, to, locale);
+    const token = await this.deps.tokens.issue(em, { purpose: ACTIVATE_TOKEN_PURPOSE, subject: row.idNumber, ttlMs: ACTIVATION_TTL_MS });
+    const expiresAt = new Date(this.deps.clock.now().getTime() + ACTIVATION_TTL_MS);
+    await this.deps.mail.enqueue(em, {
+      template: 'registration-activation',
+      locale,
+      to,
+      data: { unitCode: row.viaUnit ?? '', linkPath: `/register/activate?token=${token}`, expiresAt },
+      idempotencyKey: `registration-activation:resend:${linkTokenHash(token).slice(0, 24)}`,
+    });
   }
 
   private async sendConfirmation(em: EntityManager, idNumber: string, to: string, locale: Locale): Promise<void> {

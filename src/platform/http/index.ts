@@ -7,3 +7,4 @@ export { serviceHoursGate, isWithinServiceHours } from './service-hours.js';
 export { detectBrowser, type BrowserInfo } from './browser.js';
 export { createRateLimits, limitByAddress, RATE_LIMITS, RATE_LIMIT_TABLE, type RateLimit, type RateLimitName, type RateLimits, type RateLimitOptions } from './rate-limit.js';
 export { addressList, onlyFrom, type AddressList } from './network.js';
+export { receiveFile, type Received, type ReceivedFile } from './multipart.js';

@@ -8,6 +8,8 @@ export interface MailAttachment {
   name: string;
   content: string;
   contentType?: string;
+  /** 'base64' for bytes that are not UTF-8 text (a Big5 result file, a workbook). */
+  encoding?: 'base64';
 }
 
 /**

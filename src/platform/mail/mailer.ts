@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FlushMode, LockMode, type EntityManager } from '@mikro-orm/core';
+import type { EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import type { Locale } from '../i18n/index.js';
 import { OutboxMessageSchema, type MailAttachment, type OutboxMessage, type OutboxStatus } from './entity.js';
 import { type MailTemplate, type MailTemplateData, type RenderedMail } from './templates.js';
@@ -71,20 +72,12 @@ export class Mailer {
    */
   async enqueue<T extends MailTemplate>(em: EntityManager, request: EnqueueRequest<T>): Promise<EnqueueResult> {
     const { template, locale, to, idempotencyKey } = request;
-    if (!this.deps.renderer.knows(template)) throw new Error(`unknown mail template "${template}"`);
-    if (!idempotencyKey || idempotencyKey.length > 200) throw new Error('idempotencyKey must be 1-200 characters');
-    if (!/^[^\s@<>]+@[^\s@<>]+$/.test(to) || to.length > 320) throw new Error('mail recipient is not an address');
-    refusePasswords(request.data);
+    this.check(request);
     const attachments = request.attachments ?? [];
-    if (attachments.reduce((n, a) => n + a.content.length, 0) > MAX_ATTACHMENT_CHARS) throw new Error('mail attachments too large');
 
     // Queued earlier in this unit of work and not flushed yet.
-    const outboxClass = em.getMetadata().find(OutboxMessageSchema.meta.className)!.class;
-    for (const pending of em.getUnitOfWork().getPersistStack()) {
-      if (pending instanceof outboxClass && (pending as OutboxMessage).idempotencyKey === idempotencyKey) {
-        return { id: (pending as OutboxMessage).id, created: false };
-      }
-    }
+    const pendingId = this.unflushed(em).get(idempotencyKey);
+    if (pendingId) return { id: pendingId, created: false };
     // COMMIT flush mode: looking must not flush the caller's other pending changes as a side effect.
     const existing = await em.findOne(OutboxMessageSchema, { idempotencyKey }, { flushMode: FlushMode.COMMIT, fields: ['id'] });
     if (existing) return { id: existing.id, created: false };
@@ -98,13 +91,83 @@ export class Mailer {
       recipient: to,
       // Dates become ISO strings here rather than on the way through jsonb, so the row means the same in memory.
       payload: JSON.parse(JSON.stringify(request.data ?? {})) as Record<string, unknown>,
-      attachments: attachments.length ? attachments.map((a) => ({ name: a.name, content: a.content, contentType: a.contentType })) : null,
+      attachments: attachments.length ? attachments.map((a) => ({ name: a.name, content: a.content, contentType: a.contentType, ...(a.encoding ? { encoding: a.encoding } : {}) })) : null,
       status: 'pending',
       attempts: 0,
       nextAttemptAt: now,
       createdAt: now,
     });
     return { id: row.id, created: true };
+  }
+
+  /**
+   * enqueue() for many mails (a bulk registration's batch): the same checks, then one select of the keys already
+   * queued and one insert of the rest, in the caller's transaction. Results are in the order of `requests`; a key
+   * given twice is queued once. A key that a concurrent transaction queues first fails this one, as in enqueue().
+   */
+  async enqueueMany<T extends MailTemplate>(em: EntityManager, requests: readonly EnqueueRequest<T>[]): Promise<EnqueueResult[]> {
+    if (!requests.length) return [];
+    requests.forEach((request) => this.check(request));
+    const known = this.unflushed(em);
+    const keys = [...new Set(requests.map((r) => r.idempotencyKey))];
+    const sql = em as SqlEntityManager;
+    const stored = await sql.execute<{ id: string; idempotency_key: string }[]>('select id, idempotency_key from outbox_message where idempotency_key in (?)', [keys]);
+    for (const row of stored) known.set(row.idempotency_key, row.id);
+
+    const now = this.deps.clock.now();
+    const fresh: (EnqueueRequest<T> & { id: string })[] = [];
+    const results = requests.map((request): EnqueueResult => {
+      const id = known.get(request.idempotencyKey);
+      if (id) return { id, created: false };
+      const row = { ...request, id: randomUUID() };
+      known.set(request.idempotencyKey, row.id);
+      fresh.push(row);
+      return { id: row.id, created: true };
+    });
+    if (fresh.length) {
+      // Written now, not at flush: the caller's other work in the transaction sees the rows, and one statement is fast.
+      await sql.execute(
+        `insert into outbox_message (id, idempotency_key, template, locale, recipient, payload, attachments, status, attempts, next_attempt_at, created_at)
+         select id, idempotency_key, template, locale, recipient, payload, attachments, 'pending', 0, ?::timestamptz, ?::timestamptz
+         from unnest(array[?]::uuid[], array[?]::text[], array[?]::text[], array[?]::text[], array[?]::text[], array[?]::jsonb[], array[?]::jsonb[])
+           as m(id, idempotency_key, template, locale, recipient, payload, attachments)`,
+        [
+          now,
+          now,
+          fresh.map((m) => m.id),
+          fresh.map((m) => m.idempotencyKey),
+          fresh.map((m) => m.template),
+          fresh.map((m) => m.locale),
+          fresh.map((m) => m.to),
+          // Dates become ISO strings, as enqueue() stores them.
+          fresh.map((m) => JSON.stringify(m.data ?? {})),
+          fresh.map((m) => (m.attachments?.length ? JSON.stringify(m.attachments.map((a) => ({ name: a.name, content: a.content, contentType: a.contentType, ...(a.encoding ? { encoding: a.encoding } : {}) }))) : null)),
+        ],
+        'run',
+      );
+    }
+    return results;
+  }
+
+  /** What enqueue() and enqueueMany() refuse before anything is written. */
+  private check(request: EnqueueRequest<MailTemplate>): void {
+    const { template, to, idempotencyKey } = request;
+    if (!this.deps.renderer.knows(template)) throw new Error(`unknown mail template "${template}"`);
+    if (!idempotencyKey || idempotencyKey.length > 200) throw new Error('idempotencyKey must be 1-200 characters');
+    if (!/^[^\s@<>]+@[^\s@<>]+$/.test(to) || to.length > 320) throw new Error('mail recipient is not an address');
+    refusePasswords(request.data);
+    const attachments = request.attachments ?? [];
+    if (attachments.reduce((n, a) => n + a.content.length, 0) > MAX_ATTACHMENT_CHARS) throw new Error('mail attachments too large');
+  }
+
+  /** The outbox rows queued in this unit of work and not flushed yet, by key. */
+  private unflushed(em: EntityManager): Map<string, string> {
+    const outboxClass = em.getMetadata().find(OutboxMessageSchema.meta.className)!.class;
+    const found = new Map<string, string>();
+    for (const pending of em.getUnitOfWork().getPersistStack()) {
+      if (pending instanceof outboxClass) found.set((pending as OutboxMessage).idempotencyKey, (pending as OutboxMessage).id);
+    }
+    return found;
   }
 
   /** Renders without queueing (previews, tests). */

@@ -14,6 +14,12 @@ export type MailTime = Date | string;
 export interface MailTemplateData {
   /** 健保卡網路服務註冊-認證通知信: the e-mail confirmation link, valid 5 days. */
   'registration-confirmation': { linkPath: string; expiresAt: MailTime };
+  /**
+   * 健保卡網路服務註冊-認證通知信 of a registration an employer's bulk upload made: the link to 健保卡註冊認證作業,
+   * where the person reads the card and sets the registration password; valid 5 days. `unitCode`: the unit that
+   * uploaded ('' when not known, e.g. a resend of a registration made before units were recorded).
+   */
+  'registration-activation': { unitCode: string; linkPath: string; expiresAt: MailTime };
   /** 註冊完成通知: sent after the e-mail is confirmed; lists the online services. */
   'registration-complete': Record<string, never>;
   /** 重設註冊密碼: the reset link. */
@@ -37,12 +43,15 @@ export interface MailTemplateData {
     rejected: number;
     /** The upload's page in 健保卡註冊申請上傳紀錄查詢, when there is one. */
     linkPath?: string;
+    /** False when the result file was too large to attach (the page above has it). */
+    attached?: boolean;
   };
 }
 
 export type MailTemplate = keyof MailTemplateData;
 export const MAIL_TEMPLATES: readonly MailTemplate[] = [
   'registration-confirmation',
+  'registration-activation',
   'registration-complete',
   'password-reset',
   'password-changed',

@@ -194,6 +194,7 @@ export class MailWorker {
           filename: a.name,
           content: a.content,
           contentType: a.contentType ?? 'text/plain; charset=utf-8',
+          ...(a.encoding ? { encoding: a.encoding } : {}),
         })),
       };
     } catch (err) {
