@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { parse } from 'csv-parse/sync';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { insertTestCard, testIdNumber, type TestCard } from '../helpers/card-reads.js';
+import { BrowserAgent } from '../helpers/browser-agent.js';
+import { insertTestCard, readInto, testIdNumber, type TestCard } from '../helpers/card-reads.js';
+import { linkIn } from '../helpers/flows.js';
 import { asFile, citizenLogIn, csvText, enrol, registeredPerson, unitWithStaff, upload, ZH_HEADER, type Cells } from '../helpers/employers.js';
 import { TestSmtpServer } from '../helpers/smtp.js';
 
@@ -81,7 +83,7 @@ describe('employer bulk registration', () => {
   test('a 20-row file mixing every reject reason gives exactly the expected results on screen and in the mailed result file', async () => {
     t.clock.set(new Date());
     const { unit, clerk } = await unitWithStaff(t);
-    const { rows, reasons } = await twentyRows(t, unit);
+    const { rows, reasons, good } = await twentyRows(t, unit);
     const browser = await citizenLogIn(t, clerk.card);
     const menu = await browser.get('/employer');
     assert.equal(menu.url, `/employer/units/${unit}`);
@@ -128,6 +130,19 @@ describe('employer bulk registration', () => {
     assert.match(resultMail.text, /總筆數：20\s+成功：5\s+失敗：15/);
     assert.equal(resultMail.attachments.length, 1);
     assert.deepEqual(resultMail.attachments[0]!.content, download.body, 'the attachment is the result file');
+
+    // Each accepted employee: the 認證信's link, their card, a new password twice → 認證成功; then card + password log in.
+    for (const employee of good) {
+      const mail = smtp.messages.find((m) => m.to.includes(`e${employee.sim.idNumber.toLowerCase()}@example.com.tw`) && /認證/.test(m.subject));
+      assert.ok(mail, `the 認證信 reached ${employee.sim.name}`);
+      const person = new BrowserAgent(t.app);
+      assert.equal((await person.get(linkIn(mail.text))).url, '/register/activate');
+      await readInto(t, person, employee, 'activate');
+      const activated = await person.submit({ password: 'Bulk#2026ok', passwordConfirm: 'Bulk#2026ok' }, 'form[action="/register/activate"]');
+      assert.match(activated.$('main').text(), /認證成功/);
+      await citizenLogIn(t, employee, 'Bulk#2026ok');
+    }
+    assert.equal(smtp.messages.filter((m) => /認證/.test(m.subject) && !/上傳結果/.test(m.subject)).length >= 5, true);
   });
 
   test('the same rows as Big5 CSV, UTF-8 CSV with BOM and .xlsx give identical results', async () => {

@@ -86,6 +86,7 @@ export function createJobs(options: JobsOptions): Jobs {
       );
     },
     async start() {
+      if (runner) return;
       runner = await run({
         pgPool: pool,
         concurrency: options.concurrency,
