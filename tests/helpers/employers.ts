@@ -3,8 +3,10 @@ import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { linkTokenHash } from '../../src/platform/tokens/index.js';
 import type { TestApp } from './app.js';
-import { BrowserAgent, type Page } from './browser-agent.js';
-import { insertTestCard, readInto, type TestCard } from './card-reads.js';
+import type { BrowserAgent, Page } from './browser-agent.js';
+import { insertTestCard, type TestCard } from './card-reads.js';
+
+export { citizenLogIn } from './logins.js';
 
 export const PASSWORD = 'Taipei#2026';
 let unitCount = 0;
@@ -35,16 +37,6 @@ export async function enrol(t: TestApp, idNumbers: string[], options: { unitCode
   for (const idNumber of idNumbers) {
     await db.execute(`insert into enrollment (id_number, unit_code, unit_name, insured) values (?, ?, ?, ?) on conflict do nothing`, [idNumber, options.unitCode, UNIT_NAME, options.insured ?? true]);
   }
-}
-
-/** Logs the person in on the citizen site (card, then password) with JavaScript off; the browser is on /account. */
-export async function citizenLogIn(t: TestApp, card: TestCard, password = PASSWORD): Promise<BrowserAgent> {
-  const browser = new BrowserAgent(t.app);
-  await browser.get('/');
-  await readInto(t, browser, card, 'login');
-  const page = await browser.submit({ password }, 'form.login-form');
-  assert.equal(page.url, '/account', page.$('.error-summary').text());
-  return browser;
 }
 
 /** A new unit, its admin (designated as the counter does) and a clerk with both roles. */

@@ -3,8 +3,8 @@ import { linkTokenHash } from '../../src/platform/tokens/index.js';
 import type { RegistrationState } from '../../src/modules/registration/index.js';
 import { registrations } from '../../src/modules/registration/repository.js';
 import type { TestApp } from './app.js';
-import type { BrowserAgent, Page } from './browser-agent.js';
-import { insertTestCard, SERVER_ORIGIN, type TestAgent, type TestCard } from './card-reads.js';
+import { BrowserAgent, type Page } from './browser-agent.js';
+import { insertTestCard, readInto, SERVER_ORIGIN, type TestAgent, type TestCard } from './card-reads.js';
 import { readCardHere } from './flows.js';
 import { startAppWithAgent, type AppWithAgent } from './site.js';
 
@@ -104,4 +104,19 @@ export async function mailsTo(site: LoginSite, to: string): Promise<CaughtMail[]
 /** Every audit row, as text, for "no secret in the audit table" checks. */
 export async function auditRows(site: LoginSite): Promise<Record<string, unknown>[]> {
   return site.t.services.orm.em.fork().getConnection().execute(`select * from audit_event order by id`);
+}
+
+/** The home page's login with the card read signed as the agent signs it (no agent process): the page it ends on. */
+export async function tryLogIn(t: TestApp, card: TestCard, password: string): Promise<{ browser: BrowserAgent; page: Page }> {
+  const browser = new BrowserAgent(t.app);
+  await browser.get('/');
+  await readInto(t, browser, card, 'login');
+  return { browser, page: await browser.submit({ password }, 'form.login-form') };
+}
+
+/** tryLogIn that must succeed: the browser is then on /account. */
+export async function citizenLogIn(t: TestApp, card: TestCard, password = PASSWORD): Promise<BrowserAgent> {
+  const { browser, page } = await tryLogIn(t, card, password);
+  assert.equal(page.url, '/account', page.$('.error-summary').text());
+  return browser;
 }

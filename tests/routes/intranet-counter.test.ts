@@ -3,22 +3,13 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { useTestApp, type TestApp } from '../helpers/app.js';
 import { BrowserAgent } from '../helpers/browser-agent.js';
-import { insertTestCard, type TestCard } from '../helpers/card-reads.js';
+import { insertTestCard } from '../helpers/card-reads.js';
 import { enrolTerminal, readInto, registerAtCounter, signedReadAnswer } from '../helpers/counter.js';
 import { appClient, freshAddress, newDevice } from '../helpers/devices.js';
+import { citizenLogIn } from '../helpers/logins.js';
 import { staffBrowser } from '../helpers/staff.js';
 
 const PASSWORD = 'Taipei#2026';
-
-/** The person logs in on the citizen site: the card in the login panel, then the password (no JS). */
-async function citizenLogIn(t: TestApp, card: TestCard, password = PASSWORD): Promise<BrowserAgent> {
-  const browser = new BrowserAgent(t.app);
-  await browser.get('/');
-  await readInto(t, browser, card, 'login');
-  const page = await browser.submit({ password }, 'form.login-form');
-  assert.equal(page.url, '/account', page.$('.error-summary').text());
-  return browser;
-}
 
 async function outboxTo(t: TestApp, to: string): Promise<{ template: string }[]> {
   return t.services.orm.em.fork().getConnection().execute(`select template from outbox_message where recipient = ? order by created_at`, [to]);

@@ -1,20 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useTestApp, type TestApp } from '../helpers/app.js';
-import { BrowserAgent, type Page } from '../helpers/browser-agent.js';
-import { insertTestCard, type TestCard } from '../helpers/card-reads.js';
-import { readInto, registerAtCounter } from '../helpers/counter.js';
+import type { BrowserAgent, Page } from '../helpers/browser-agent.js';
+import { insertTestCard } from '../helpers/card-reads.js';
+import { registerAtCounter } from '../helpers/counter.js';
 import { appClient, freshAddress, newDevice } from '../helpers/devices.js';
+import { tryLogIn } from '../helpers/logins.js';
 import { staffBrowser } from '../helpers/staff.js';
 
 const PASSWORD = 'Taipei#2026';
-
-async function citizenLogIn(t: TestApp, card: TestCard, password = PASSWORD): Promise<{ browser: BrowserAgent; page: Page }> {
-  const browser = new BrowserAgent(t.app);
-  await browser.get('/');
-  await readInto(t, browser, card, 'login');
-  return { browser, page: await browser.submit({ password }, 'form.login-form') };
-}
 
 /** A person registered at the counter with a phone bound on the spot: the card, the device and its access token. */
 async function registeredWithPhone(t: TestApp) {
@@ -63,7 +57,7 @@ describe('counter intranet: looking a person up and acting on the registration',
 
   test('a suspended person is logged out everywhere at once and their app token fails; reinstating restores login and leaves devices disabled', async () => {
     const { card, app, device, deviceToken, accessToken } = await registeredWithPhone(t);
-    const web = await citizenLogIn(t, card);
+    const web = await tryLogIn(t, card, PASSWORD);
     assert.equal(web.page.url, '/account');
     assert.equal((await app.devices(accessToken)).status, 200);
 
@@ -84,7 +78,7 @@ describe('counter intranet: looking a person up and acting on the registration',
 
     assert.equal((await web.browser.get('/account')).url, '/?login=ended', 'the web session ended');
     assert.equal((await app.devices(accessToken)).status, 401, 'the app token fails at once');
-    assert.equal((await citizenLogIn(t, card)).page.status, 400, 'login is refused while suspended');
+    assert.equal((await tryLogIn(t, card, PASSWORD)).page.status, 400, 'login is refused while suspended');
     assert.equal((await clerk.post('/intranet/person/reinstate', { _csrf: suspended.$('input[name="_csrf"]').val() as string, person: card.sim.idNumber })).status, 403);
 
     const { browser: supervisor } = await staffBrowser(t, 'supervisor');
@@ -92,7 +86,7 @@ describe('counter intranet: looking a person up and acting on the registration',
     const reinstated = await supervisor.submit({}, 'form.reinstate-form');
     assert.match(reinstated.$('main .notice').text(), /已恢復註冊/);
     assert.equal(reinstated.$('.person-state').text(), '已啟用');
-    assert.equal((await citizenLogIn(t, card)).page.url, '/account', 'login works again');
+    assert.equal((await tryLogIn(t, card, PASSWORD)).page.url, '/account', 'login works again');
     assert.equal((await app.devices(accessToken)).status, 401, 'the old token stays ended');
     const appAgain = await app.login({ idNumber: card.sim.idNumber, password: PASSWORD, deviceId: device.deviceId, deviceToken });
     assert.equal(appAgain.status, 403, appAgain.text);
@@ -131,14 +125,14 @@ describe('counter intranet: looking a person up and acting on the registration',
   test('a locked person is unlocked at the counter and the right password works again', async () => {
     const { card } = await registeredWithPhone(t);
     for (let i = 0; i < 5; i++) await t.services.api.credentials.checkPassword(card.sim.idNumber, `Wrong#${i}000`, { clientAddress: '127.0.0.1' });
-    assert.equal((await citizenLogIn(t, card)).page.status, 400, 'locked');
+    assert.equal((await tryLogIn(t, card, PASSWORD)).page.status, 400, 'locked');
     const { browser: clerk } = await staffBrowser(t, 'clerk');
     const page = await lookUp(clerk, card.sim.idNumber);
     assert.match(page.$('.person-lock').text(), /已鎖定/);
     const unlocked = await clerk.submit({}, 'form.unlock-form');
     assert.match(unlocked.$('main .notice').text(), /已解除密碼鎖定/);
     assert.equal(unlocked.$('form.unlock-form').length, 0);
-    assert.equal((await citizenLogIn(t, card)).page.url, '/account');
+    assert.equal((await tryLogIn(t, card, PASSWORD)).page.url, '/account');
   });
 
   test('the confirmation mail of a pending application is sent again from the counter', async () => {
