@@ -8,8 +8,8 @@ import { I18n, LOCALES } from './platform/i18n/index.js';
 import { createMail, mailEntities, type Mailer, type MailTransport, type MailWorker } from './platform/mail/index.js';
 import type { ModuleDefinition, PlatformDeps, WebModule } from './platform/module.js';
 import { createRateLimits, type RateLimit, type RateLimitName } from './platform/http/index.js';
-import { createJobs, type Jobs } from './platform/jobs/index.js';
-import { LinkTokenSchema } from './platform/tokens/index.js';
+import { createJobs, HOUSEKEEPING_TIME, type Jobs } from './platform/jobs/index.js';
+import { deleteExpiredLinkTokens, LinkTokenSchema } from './platform/tokens/index.js';
 import { createViews, type Views } from './platform/views/index.js';
 import { cardReadsModule, type CardReads, type ReaderTerminals } from './modules/card-reads/index.js';
 import { cardsModule } from './modules/cards/index.js';
@@ -124,14 +124,18 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       const override = overrides.modules?.[definition.name];
       const built = definition.create({ ...platform, modules: api, ...(override !== undefined ? { override } : {}) });
       (api as Record<string, unknown>)[definition.name] = built.api;
-      if (built.jobs) jobs.register(built.jobs);
+      if (built.jobs) jobs.register(built.jobs, 'schedules' in built ? built.schedules : undefined);
       modules.push({ ...built.web, name: definition.name, messages: definition.messages });
     }
     if (mail.web) modules.push(mail.web);
+    jobs.register(
+      { 'link-tokens-cleanup': () => orm!.em.fork().transactional((em) => deleteExpiredLinkTokens(em, clock.now())).then(() => undefined) },
+      { 'link-tokens-cleanup': HOUSEKEEPING_TIME },
+    );
     const views = createViews({ cache: config.env !== 'development' });
 
     const jobsRef = jobs;
-    const background: { stop(): Promise<void> }[] = [{ stop: () => jobsRef.stop() }, { stop: () => mail.close() }];
+    const background: { stop(): Promise<void> }[] = [{ stop: () => jobsRef.close() }, { stop: () => mail.close() }];
     const ormRef = orm;
     const poolRef = sessionPool;
     return {
@@ -163,7 +167,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       },
     };
   } catch (err) {
-    await jobs?.stop().catch(() => {});
+    await jobs?.close().catch(() => {});
     await sessionPool?.end().catch(() => {});
     await orm?.close(true).catch(() => {});
     await database.release().catch(() => {});

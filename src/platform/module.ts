@@ -70,7 +70,7 @@ export interface ModuleDefinition<Name extends string = string, Deps = never, Ap
    */
   staffCardReadPurposes?: readonly string[];
   /** Its web parts, its API for modules after it, and the background tasks it runs (by name, run by any app process). */
-  create(deps: Deps): { web?: WebParts; api: Api; jobs?: Record<string, JobTask> };
+  create(deps: Deps): { web?: WebParts; api: Api; jobs?: Record<string, JobTask>; schedules?: Record<string, string> };
 }
 
 /** Keeps the literal name and the Deps/Api types of a definition (so the composition root can name them). */

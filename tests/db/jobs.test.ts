@@ -24,7 +24,7 @@ describe('background jobs', () => {
       assert.deepEqual(ran, [{ n: 2 }]);
       await assert.rejects(em.transactional((tx) => jobs.add(tx, 'no-such-task', {})), /no background task/);
     } finally {
-      await jobs.stop();
+      await jobs.close();
     }
   });
 
@@ -47,7 +47,7 @@ describe('background jobs', () => {
       await jobs.runOnce();
       assert.deepEqual(ran, [{ n: 3 }]);
     } finally {
-      await jobs.stop();
+      await jobs.close();
     }
   });
 });

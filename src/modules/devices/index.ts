@@ -1,5 +1,6 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { I18n } from '../../platform/i18n/index.js';
+import { HOUSEKEEPING_TIME } from '../../platform/jobs/index.js';
 import { defineModule, type PlatformDeps } from '../../platform/module.js';
 import type { EntityManager } from '@mikro-orm/core';
 import type { CardRegistry } from '../cards/index.js';
@@ -11,6 +12,7 @@ import { DeviceBindingSchema } from './entities/device-binding.js';
 import { DeviceCodeSchema } from './entities/device-code.js';
 import { devicesMessages } from './messages.js';
 import { devicesRouter } from './routes.js';
+import { deleteExpiredDeviceCodes } from './repository.js';
 import { DeviceSecrets } from './secrets.js';
 import { DevicesService } from './service.js';
 import { SimulatedTelecom, type TelecomOperator } from './telecom.js';
@@ -64,6 +66,8 @@ export const devicesModule = defineModule({
     return {
       web: { router, citizenRouter, csrfExempt: [new RegExp(`^${API_PREFIX.replace(/\//g, '\\/')}\\/`)] },
       api: { service },
+      jobs: { 'device-codes-cleanup': () => deps.orm.em.fork().transactional((em) => deleteExpiredDeviceCodes(em, deps.clock.now())).then(() => undefined) },
+      schedules: { 'device-codes-cleanup': HOUSEKEEPING_TIME },
     };
   },
 });

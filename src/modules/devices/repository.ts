@@ -4,6 +4,11 @@ import { DeviceBindingSchema, type DeviceBinding, type DeviceStatus } from './en
 import { DeviceCodeSchema } from './entities/device-code.js';
 
 /** Device codes: every change is one conditional statement, so two processes cannot both use one code. */
+/** The daily housekeeping: codes expired more than a day ago (a code is good for minutes). Returns how many. */
+export async function deleteExpiredDeviceCodes(em: EntityManager, now: Date): Promise<number> {
+  return em.nativeDelete(DeviceCodeSchema, { expiresAt: { $lt: new Date(now.getTime() - 24 * 60 * 60 * 1000) } });
+}
+
 export const deviceCodes = {
   /** Voids the person's open codes (a new one was generated). */
   supersede(em: EntityManager, idNumber: string, at: Date): Promise<number> {

@@ -1,4 +1,6 @@
+import { HOUSEKEEPING_TIME } from '../../platform/jobs/index.js';
 import { defineModule, type PlatformDeps } from '../../platform/module.js';
+import { deleteExpiredDeletionRows } from './repository.js';
 import { LinkTokens } from '../../platform/tokens/index.js';
 import type { CardReads } from '../card-reads/index.js';
 import type { CardRegistry } from '../cards/index.js';
@@ -71,6 +73,11 @@ export const registrationModule = defineModule({
     const deletion = new DeletionService({ ...deps, tokens, cards: deps.modules.cards.registry, registration: service, secret: deps.config.sessionSecret });
     const captchas = new Captchas(deps.config.sessionSecret, deps.clock, deps.config.captchaFixed);
     citizenRouter.use(deletionRouter({ deletion, captchas, divisions: deps.modules.household.divisions, rateLimits: deps.rateLimits, orm: deps.orm, clock: deps.clock, secret: deps.config.sessionSecret }));
-    return { web: { citizenRouter }, api: { service, deletion } };
+    return {
+      web: { citizenRouter },
+      api: { service, deletion },
+      jobs: { 'deletion-cleanup': () => deps.orm.em.fork().transactional((em) => deleteExpiredDeletionRows(em, deps.clock.now())).then(() => undefined) },
+      schedules: { 'deletion-cleanup': HOUSEKEEPING_TIME },
+    };
   },
 });

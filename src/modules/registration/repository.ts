@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
-import { DeletionRequestSchema, type DeletionRequest } from './entities/deletion.js';
+import { CaptchaUseSchema, DeletionRequestSchema, type DeletionRequest } from './entities/deletion.js';
 import { RegistrationSchema, type Registration, type RegistrationState } from './entities/registration.js';
 
 /** A registration as applied for: the bulk upload's marks default to none. */
@@ -117,6 +117,17 @@ export const registrations = {
     return result.affectedRows === 1;
   },
 };
+
+/** A day past their use or expiry, captcha uses and deletion requests have nothing left to protect. */
+const KEEP_MS = 24 * 60 * 60 * 1000;
+
+/** The daily housekeeping: rows whose time has passed by more than a day. Returns how many. */
+export async function deleteExpiredDeletionRows(em: EntityManager, now: Date): Promise<number> {
+  const before = new Date(now.getTime() - KEEP_MS);
+  const captchas = await em.nativeDelete(CaptchaUseSchema, { usedAt: { $lt: before } });
+  const requests = await em.nativeDelete(DeletionRequestSchema, { expiresAt: { $lt: before } });
+  return captchas + requests;
+}
 
 /** The open 刪除註冊申請 per person. Every change is conditional, so a code is checked, counted and used at most once. */
 export const deletionRequests = {

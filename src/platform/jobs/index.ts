@@ -3,6 +3,9 @@ import type { EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { Logger, makeWorkerUtils, run, runMigrations, runOnce, type Runner, type Task, type TaskList, type WorkerUtils } from 'graphile-worker';
 import pg from 'pg';
 
+/** When the daily housekeeping tasks (expired codes, links, captcha uses) run: 03:15 in Taipei (19:15 UTC). */
+export const HOUSEKEEPING_TIME = '15 19 * * *';
+
 /** What a module's background task is given: its payload, and a way to say it is still alive (see the sweep below). */
 export type JobTask = (payload: unknown, job: { attempts: number; beat(): Promise<void> }) => Promise<void>;
 
@@ -16,8 +19,8 @@ export interface JobsOptions {
 }
 
 export interface Jobs {
-  /** A module's tasks, by name (before start). */
-  register(tasks: Record<string, JobTask>): void;
+  /** A module's tasks, by name, and the times (crontab, UTC) any of them runs on its own (before start). */
+  register(tasks: Record<string, JobTask>, schedules?: Record<string, string>): void;
   /** Queues a job in the caller's transaction (graphile_worker.add_job), so it exists exactly when the change does. */
   add(em: EntityManager, task: string, payload: object, options?: { jobKey?: string; maxAttempts?: number }): Promise<void>;
   /** Starts this process's worker and its sweep for jobs of dead processes. */
@@ -26,7 +29,10 @@ export interface Jobs {
   runOnce(): Promise<void>;
   /** Unlocks jobs whose process stopped beating (what the sweep does every few seconds). Returns how many workers. */
   sweep(): Promise<number>;
+  /** Stops this process's worker (jobs in hand finish first); start() may be called again. */
   stop(): Promise<void>;
+  /** stop(), then its connections: the last call. */
+  close(): Promise<void>;
 }
 
 /** graphile-worker's schema, installed or brought up to date (under the caller's migration lock). */
@@ -54,6 +60,8 @@ export function createJobs(options: JobsOptions): Jobs {
   ).then(() => undefined);
 
   const tasks: Record<string, JobTask> = {};
+  // graphile-worker runs each scheduled time once for all processes (it records the last run in the database).
+  const crontab: string[] = [];
   const taskList = (): TaskList => Object.fromEntries(
     Object.entries(tasks).map(([name, task]): [string, Task] => [
       name,
@@ -74,9 +82,13 @@ export function createJobs(options: JobsOptions): Jobs {
   const workerUtils = async () => (utils ??= await makeWorkerUtils({ pgPool: pool, logger: quiet }));
 
   const jobs: Jobs = {
-    register(more) {
+    register(more, schedules = {}) {
       for (const name of Object.keys(more)) if (tasks[name]) throw new Error(`background task "${name}" registered twice`);
       Object.assign(tasks, more);
+      for (const [name, times] of Object.entries(schedules)) {
+        if (!tasks[name]) throw new Error(`scheduled task "${name}" is not registered`);
+        crontab.push(`${times} ${name}`);
+      }
     },
     async add(em, task, payload, addOptions = {}) {
       if (!tasks[task]) throw new Error(`no background task "${task}"`);
@@ -93,6 +105,7 @@ export function createJobs(options: JobsOptions): Jobs {
         noHandleSignals: true,
         pollInterval: 1000,
         taskList: taskList(),
+        crontab: crontab.join('\n'),
         logger: workerLogger(options.log),
       });
       const sweep = () => void jobs.sweep().catch((err) => options.log(`job sweep failed: ${String(err)}`));
@@ -119,8 +132,12 @@ export function createJobs(options: JobsOptions): Jobs {
     },
     async stop() {
       if (sweeper) clearInterval(sweeper);
+      sweeper = undefined;
       await runner?.stop();
       runner = undefined;
+    },
+    async close() {
+      await jobs.stop();
       await utils?.release();
       utils = undefined;
       await pool.end();

@@ -1,3 +1,3 @@
 export { LinkTokenSchema, type LinkToken } from './entity.js';
-export { LinkTokens, linkTokenHash, type IssueRequest, type LinkTokenCheck } from './link-tokens.js';
+export { deleteExpiredLinkTokens, LinkTokens, linkTokenHash, type IssueRequest, type LinkTokenCheck } from './link-tokens.js';
 export { linkLanding, type LandedLink, type LinkRefusal } from './landing.js';

@@ -43,6 +43,14 @@ function checkRequest({ purpose, subject, ttlMs }: IssueRequest): void {
  * Single-use, expiring link tokens. Every method takes the caller's EntityManager, so a token is
  * written in the same transaction as the change it belongs to and the outbox mail that carries it.
  */
+/** Kept this long past expiry, so an old link still says "expired" rather than "unknown". */
+const KEEP_EXPIRED_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** Removes links expired for more than 30 days (the daily housekeeping). Returns how many. */
+export async function deleteExpiredLinkTokens(em: EntityManager, now: Date): Promise<number> {
+  return em.nativeDelete(LinkTokenSchema, { expiresAt: { $lt: new Date(now.getTime() - KEEP_EXPIRED_MS) } });
+}
+
 export class LinkTokens {
   constructor(private readonly clock: Clock) {}
 
