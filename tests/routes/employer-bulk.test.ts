@@ -81,7 +81,6 @@ describe('employer bulk registration', () => {
   });
 
   test('a 20-row file mixing every reject reason gives exactly the expected results on screen and in the mailed result file', async () => {
-    t.clock.set(new Date());
     const { unit, clerk } = await unitWithStaff(t);
     const { rows, reasons, good } = await twentyRows(t, unit);
     const browser = await citizenLogIn(t, clerk.card);
@@ -146,7 +145,6 @@ describe('employer bulk registration', () => {
   });
 
   test('the same rows as Big5 CSV, UTF-8 CSV with BOM and .xlsx give identical results', async () => {
-    t.clock.set(new Date());
     const { unit, clerk } = await unitWithStaff(t);
     const browser = await citizenLogIn(t, clerk.card);
     const outcomes: string[][] = [];
@@ -165,7 +163,6 @@ describe('employer bulk registration', () => {
   });
 
   test('bad files are refused with a clear message beside the field, and nothing is saved', async () => {
-    t.clock.set(new Date());
     const { unit, clerk } = await unitWithStaff(t);
     const browser = await citizenLogIn(t, clerk.card);
     const count = async () => Number((await t.services.orm.em.fork().getConnection().execute('select count(*)::int as n from bulk_upload'))[0].n);
@@ -199,7 +196,6 @@ describe('employer bulk registration', () => {
   test('a file over the size limit is refused, and a post without the form token keeps nothing', async () => {
     const small = await buildTestApp({ env: { UPLOAD_MAX_MB: '1' }, rateLimits: { login: { points: 1000, durationSeconds: 60 } } });
     try {
-      small.clock.set(new Date());
       const { unit, clerk } = await unitWithStaff(small);
       const browser = await citizenLogIn(small, clerk.card);
       const page = await upload(browser, unit, Buffer.alloc(1024 * 1024 + 10, 'a'), 'huge.csv');
@@ -215,7 +211,6 @@ describe('employer bulk registration', () => {
   });
 
   test('a clerk without the upload role gets 403 and the page says why; a clerk sees only their own uploads, the admin every one', async () => {
-    t.clock.set(new Date());
     const { unit, admin, clerk } = await unitWithStaff(t);
     const other = await registeredPerson(t, { name: '周另一位' });
     const queryOnly = await registeredPerson(t, { name: '鄭只查詢' });
@@ -250,7 +245,6 @@ describe('employer bulk registration', () => {
   });
 
   test('角色管理: the admin grants and revokes roles by ID number, with audit rows; an unregistered person is refused', async () => {
-    t.clock.set(new Date());
     const { unit, admin } = await unitWithStaff(t);
     const newcomer = await registeredPerson(t, { name: '蔡新人' });
     const browser = await citizenLogIn(t, admin.card);
