@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedTelecom, type TelecomAnswer, type TelecomOperator } from '../../src/modules/devices/index.js';
+import { RegistryUnavailableError } from '../../src/modules/household/index.js';
+import { useTestApp } from '../helpers/app.js';
 import { BrowserAgent } from '../helpers/browser-agent.js';
 import { insertTestCard, SERVER_ORIGIN, type TestCard } from '../helpers/card-reads.js';
 import request from 'supertest';
@@ -260,5 +262,35 @@ describe('phone verification (行動電話認證)', () => {
     writeFileSync(bad, JSON.stringify({ mobile: '0912345678' }));
     assert.throws(() => SimulatedTelecom.fromFile(bad), /must be a JSON array/);
     assert.throws(() => SimulatedTelecom.fromFile(join(dir, 'missing.json')), /cannot be read/);
+  });
+});
+
+describe('phone verification while the household registry cannot answer', () => {
+  const t = useTestApp({
+    modules: {
+      household: {
+        check: async () => 'unavailable',
+        findPerson: async () => {
+          throw new RegistryUnavailableError(new Error('connection refused'));
+        },
+        findPersons: async () => {
+          throw new RegistryUnavailableError(new Error('connection refused'));
+        },
+      },
+    },
+  });
+
+  test('the app hears "try later" (503 with Retry-After), not a server error, and no failed try is counted', async () => {
+    const card = await insertTestCard(t.services);
+    const app = appClient(t.app, { address: freshAddress() });
+    const device = newDevice();
+    const body = { mobile: '0987000999', idNumber: card.sim.idNumber, cardLast4: card.sim.cardNumber.slice(-4), password: NEW_PASSWORD, ...device };
+    for (let i = 0; i < 6; i++) {
+      const res = await app.phoneVerify(body);
+      assert.equal(res.status, 503, res.text);
+      assert.equal(res.body.error, 'service_unavailable');
+      assert.match(res.body.message, /戶籍資料暫時無法查詢/);
+      assert.equal(res.headers['retry-after'], '60');
+    }
   });
 });

@@ -8,7 +8,7 @@ import type { DevicesService } from './service.js';
 
 export const API_PREFIX = '/api/app/v1';
 
-type ApiError = 'invalid_input' | 'number_ineligible' | 'invalid_code' | 'too_many_attempts' | 'invalid_credentials' | 'device_disabled' | 'invalid_token' | 'not_found';
+type ApiError = 'invalid_input' | 'number_ineligible' | 'invalid_code' | 'too_many_attempts' | 'invalid_credentials' | 'device_disabled' | 'invalid_token' | 'not_found' | 'service_unavailable';
 
 /** The request's language for JSON messages: Accept-Language, zh-TW by default. */
 export const apiLocale = (req: Request): Locale => (req.acceptsLanguages('zh-TW', 'en') === 'en' ? 'en' : 'zh-TW');
@@ -137,6 +137,10 @@ export function appApiRouter(deps: ApiDeps): Router {
     if (result.ok) return res.status(201).json({ deviceToken: result.deviceToken, account: result.account, registered: true });
     if (result.error === 'invalid_password') return invalid(req, res, 'password');
     if (result.error === 'device_disabled') return fail(req, res, 403, 'device_disabled');
+    if (result.error === 'unavailable') {
+      res.set('Retry-After', '60');
+      return fail(req, res, 503, 'service_unavailable');
+    }
     await Promise.all(keys.map((key) => deps.codeFailures.penalty(key, 1)));
     if (result.error === 'invalid_credentials') return fail(req, res, 401, 'invalid_credentials', {}, 'api.error.phone_credentials');
     fail(req, res, 422, 'number_ineligible', { reason: result.reason }, `api.error.number_ineligible.${result.reason}`);

@@ -4,7 +4,7 @@ import type { Clock } from '../../platform/clock.js';
 import type { Orm } from '../../platform/db/index.js';
 import type { CardRegistry } from '../cards/index.js';
 import type { LoginResult } from '../credentials/index.js';
-import type { HouseholdRegistry } from '../household/index.js';
+import { RegistryUnavailableError, type HouseholdRegistry } from '../household/index.js';
 import { personalPasswordError, type RegistrationService } from '../registration/index.js';
 import type { DeviceBinding, DeviceStatus } from './entities/device-binding.js';
 import { deviceBindings, deviceCodes } from './repository.js';
@@ -45,7 +45,8 @@ export type PhoneVerifyResult =
   | { ok: false; error: 'invalid_credentials' }
   | { ok: false; error: 'device_disabled' }
   | { ok: false; error: 'number_ineligible'; reason: Exclude<TelecomAnswer, 'postpaid'> }
-  | { ok: false; error: 'invalid_password'; messageKey: string };
+  | { ok: false; error: 'invalid_password'; messageKey: string }
+  | { ok: false; error: 'unavailable' };
 
 export type BindResult = { ok: true; deviceToken: string; account: string } | { ok: false };
 export type AppLoginResult = { ok: true; accessToken: string; expiresIn: number } | { ok: false; error: 'invalid_credentials' | 'device_disabled' };
@@ -177,7 +178,14 @@ export class DevicesService {
       await this.deps.audit.recordNow(this.em, this.device('device.phone_verify', deviceId, idNumber, 'refused', where, { reason }));
       return result;
     };
-    const [person, cards] = await Promise.all([this.deps.household.findPerson(idNumber), this.deps.cards.validCardsOf(idNumber)]);
+    let person, cards;
+    try {
+      [person, cards] = await Promise.all([this.deps.household.findPerson(idNumber), this.deps.cards.validCardsOf(idNumber)]);
+    } catch (err) {
+      // The household registry (戶政) cannot answer: the app is told to try later; nothing is counted against the person.
+      if (err instanceof RegistryUnavailableError) return refused('registry_unavailable', { ok: false, error: 'unavailable' });
+      throw err;
+    }
     const card = cards.find((c) => c.cardNumber.endsWith(request.cardLast4));
     if (!person) return refused('not_in_registry', { ok: false, error: 'invalid_credentials' });
     if (!card) return refused('card', { ok: false, error: 'invalid_credentials' });
