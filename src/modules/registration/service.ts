@@ -102,6 +102,9 @@ const toAccount = (r: Registration): Account => ({
   createdAt: r.createdAt,
 });
 
+/** The contact columns of a registration as a form gave them (optional ones stored as null). */
+const contactColumns = (c: Contacts) => ({ email: c.email, spareEmail: c.spareEmail ?? null, localPhone: c.localPhone ?? null, mobile: c.mobile ?? null });
+
 /** A registration in force: applied and not deleted. */
 const isLive = (r: Registration | null): r is Registration => !!r && r.state !== 'deleted';
 
@@ -171,10 +174,7 @@ export class RegistrationService {
         state: 'pending',
         passwordHash,
         passwordChangedAt: now,
-        email: contacts.email,
-        spareEmail: contacts.spareEmail ?? null,
-        localPhone: contacts.localPhone ?? null,
-        mobile: contacts.mobile ?? null,
+        ...contactColumns(contacts),
         locale: input.locale,
         createdAt: now,
         confirmedAt: null,
@@ -402,10 +402,7 @@ export class RegistrationService {
       state: 'active' as const,
       passwordHash,
       passwordChangedAt: now,
-      email: contacts.email,
-      spareEmail: contacts.spareEmail ?? null,
-      localPhone: contacts.localPhone ?? null,
-      mobile: contacts.mobile ?? null,
+      ...contactColumns(contacts),
       locale: input.locale,
       confirmedAt: now,
       updatedAt: now,
