@@ -48,6 +48,8 @@ export interface Config {
   uploadMaxBytes: number;
   /** UPLOAD_MAX_ROWS: the most data rows one bulk-registration file may have. */
   uploadMaxRows: number;
+  /** UPLOAD_KEEP_DAYS: how long a finished upload, its rows (ID numbers, e-mails) and its files are kept. */
+  uploadKeepMs: number;
 }
 
 const hhmm = /^([01]\d|2[0-4]):([0-5]\d)$/;
@@ -99,6 +101,7 @@ const schema = z.object({
   JOB_STALE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   UPLOAD_MAX_MB: z.coerce.number().min(1).max(200).default(20),
   UPLOAD_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
+  UPLOAD_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 });
 
 /** `true`/`false`, a hop count, or a comma-separated list of addresses, CIDR ranges or Express's names (loopback, uniquelocal). */
@@ -160,5 +163,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobStaleMs: e.JOB_STALE_SECONDS * 1000,
     uploadMaxBytes: Math.round(e.UPLOAD_MAX_MB * 1024 * 1024),
     uploadMaxRows: e.UPLOAD_MAX_ROWS,
+    uploadKeepMs: e.UPLOAD_KEEP_DAYS * 24 * 60 * 60 * 1000,
   };
 }

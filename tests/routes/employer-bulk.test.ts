@@ -263,4 +263,32 @@ describe('employer bulk registration', () => {
     const audit = await t.services.orm.em.fork().getConnection().execute(`select action from audit_event where subject_key = ? order by id`, [t.services.audit.personKey(newcomer.card.sim.idNumber)]);
     assert.deepEqual(audit.map((a) => String(a.action)).filter((a) => a.startsWith('employer.')), ['employer.role_grant', 'employer.role_revoke']);
   });
+
+  test('an upload finished more than UPLOAD_KEEP_DAYS (90) ago goes, with its rows and files; a newer one stays', async () => {
+    const { unit, clerk } = await unitWithStaff(t);
+    const browser = await citizenLogIn(t, clerk.card);
+    const { rows } = await twentyRows(t, unit);
+    const startedAt = t.clock.now();
+    const old = await upload(browser, unit, await asFile(rows.slice(0, 2), 'utf-8'), 'old.csv');
+    await t.services.jobs.runOnce();
+    t.clock.advance(60 * 24 * 60 * 60 * 1000);
+    // Two months on, the clerk logs in again.
+    const recent = await upload(await citizenLogIn(t, clerk.card), unit, await asFile(rows.slice(2, 4), 'utf-8'), 'recent.csv');
+    await t.services.jobs.runOnce();
+    t.clock.advance(31 * 24 * 60 * 60 * 1000);
+    const uploads = t.services.api.employers.uploads;
+    const [oldUpload, recentUpload] = [await uploads.find(old.url.split('/').pop()!), await uploads.find(recent.url.split('/').pop()!)];
+    assert.ok(oldUpload && recentUpload && existsSync(uploads.resultPath(oldUpload)));
+    try {
+      await t.services.orm.em.fork().transactional((em) => t.services.jobs.add(em, 'bulk-uploads-cleanup', {}));
+      await t.services.jobs.runOnce();
+      assert.equal(await uploads.find(oldUpload.id), null);
+      assert.equal((await uploads.rows(oldUpload.id, { limit: 10 })).length, 0, 'its rows (ID numbers, e-mails) are gone');
+      assert.ok(!existsSync(join(uploads.dir, oldUpload.storedName)) && !existsSync(uploads.resultPath(oldUpload)), 'and its files');
+      assert.ok(await uploads.find(recentUpload.id), 'the newer upload stays');
+      assert.equal((await uploads.rows(recentUpload.id, { limit: 10 })).length, 2);
+    } finally {
+      t.clock.set(startedAt);
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { I18n } from '../../platform/i18n/index.js';
+import { HOUSEKEEPING_TIME } from '../../platform/jobs/index.js';
 import { defineModule, type PlatformDeps } from '../../platform/module.js';
 import type { CardRegistry } from '../cards/index.js';
 import type { LoginUser } from '../credentials/index.js';
@@ -71,7 +72,11 @@ export const employersModule = defineModule({
     return {
       web: { citizenRouter, csrfExempt: [EMPLOYER_UPLOAD_PATH] },
       api: { enrollments, unitAdmins, access, uploads },
-      jobs: { [BULK_UPLOAD_TASK]: (payload, job) => uploads.process((payload as { uploadId: string }).uploadId, job.beat) },
+      jobs: {
+        [BULK_UPLOAD_TASK]: (payload, job) => uploads.process((payload as { uploadId: string }).uploadId, job.beat),
+        'bulk-uploads-cleanup': () => uploads.deleteOld(deps.config.uploadKeepMs).then(() => undefined),
+      },
+      schedules: { 'bulk-uploads-cleanup': HOUSEKEEPING_TIME },
     };
   },
 });

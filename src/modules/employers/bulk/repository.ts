@@ -51,6 +51,16 @@ export const bulkUploads = {
     return new Set(rows.map((row) => row.id_number));
   },
 
+  /** Uploads finished before `before` (their rows go with them, in the caller's transaction); their stored names. */
+  async deleteFinishedBefore(em: EntityManager, before: Date): Promise<string[]> {
+    const gone = await sql(em).execute<{ id: string; stored_name: string }[]>(
+      `delete from bulk_upload where status in ('done', 'failed') and finished_at < ? returning id, stored_name`,
+      [before],
+    );
+    if (gone.length) await em.nativeDelete(BulkUploadRowSchema, { uploadId: { $in: gone.map((row) => row.id) } });
+    return gone.map((row) => row.stored_name);
+  },
+
   async finish(em: EntityManager, id: string, at: Date, failure?: string): Promise<boolean> {
     return (await em.nativeUpdate(BulkUploadSchema, { id, status: { $in: ['queued', 'processing'] } }, { status: failure ? 'failed' : 'done', finishedAt: at, failure: failure ?? null })) === 1;
   },

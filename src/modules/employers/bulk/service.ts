@@ -215,6 +215,19 @@ export class BulkUploads {
     }
   }
 
+  /**
+   * The daily housekeeping: uploads finished more than `keepMs` ago go, with their rows (which hold what the file
+   * held: ID numbers, e-mail addresses) and their files. The audit rows of the upload stay.
+   */
+  async deleteOld(keepMs: number): Promise<number> {
+    const storedNames = await this.em.transactional((em) => bulkUploads.deleteFinishedBefore(em, new Date(this.deps.clock.now().getTime() - keepMs)));
+    for (const storedName of storedNames) {
+      rmSync(join(this.dir, storedName), { force: true });
+      rmSync(this.resultPath({ storedName }), { force: true });
+    }
+    return storedNames.length;
+  }
+
   resultPath(upload: Pick<BulkUpload, 'storedName'>): string {
     return join(this.dir, `${upload.storedName}.result`);
   }
