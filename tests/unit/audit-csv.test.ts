@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { csvCell, csvLine, formatPosition, nextTaipeiDay, parsePosition, taipeiCompactDate, taipeiDayStart } from '../../src/platform/audit/index.js';
+import { csvCell, csvLine, formatPosition, parsePosition } from '../../src/platform/audit/index.js';
+import { nextTaipeiDay, parseTaipeiTime, taipeiCompactDate, taipeiDayStart, taipeiTimeText } from '../../src/platform/i18n/index.js';
 
 describe('audit export CSV cells', () => {
   test('every cell is quoted, and quotes inside are doubled', () => {
@@ -44,6 +45,13 @@ describe('audit search dates and positions', () => {
       assert.equal(taipeiDayStart(text), null, text);
     }
     assert.ok(taipeiDayStart('2024-02-29'), 'a leap day exists');
+  });
+
+  test('a Taipei time typed to the minute is the moment it names, and reads back as typed', () => {
+    const at = parseTaipeiTime('2026/3/2 08:05');
+    assert.equal(at?.toISOString(), '2026-03-02T00:05:00.000Z');
+    assert.equal(taipeiTimeText(at!), '2026-03-02 08:05');
+    for (const bad of ['2026-02-30 10:00', '2026-03-02 24:00', '2026-03-02', '115-03-02 10:00']) assert.equal(parseTaipeiTime(bad), null, bad);
   });
 
   test('file names carry the Taipei date', () => {

@@ -2,33 +2,13 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { parseForm, errorFor, type FieldError } from '../../platform/forms/index.js';
 import { clientAddress } from '../../platform/http/index.js';
-import type { Translate } from '../../platform/i18n/index.js';
+import { parseTaipeiTime, taipeiTimeText, type Translate } from '../../platform/i18n/index.js';
 import { render } from '../../platform/views/index.js';
 import { BODY_MAX, TITLE_MAX, type AnnouncementInput, type StaffAnnouncement } from '../announcements/index.js';
 import type { IntranetParts } from './parts.js';
 import { takeStaffNotice } from './routes.js';
 
 const LIST = '/intranet/announcements';
-const TAIPEI_OFFSET_MS = 8 * 3600 * 1000;
-/** Taipei local time as staff type it: 2026-03-02 14:30 or 2026/03/02 14:30 (a datetime-local value too). */
-const TAIPEI_TIME = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:\s+|T)(\d{1,2}):(\d{2})$/;
-
-/** A Taipei local time (UTC+8, no daylight saving) as the moment it names, or null if it is no real time. */
-function parseTaipeiTime(text: string): Date | null {
-  const match = TAIPEI_TIME.exec(text.trim());
-  if (!match) return null;
-  const [year, month, day, hour, minute] = match.slice(1).map(Number) as [number, number, number, number, number];
-  if (year < 2000 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59) return null;
-  // Date.UTC rolls 2026-02-30 over into March: a day it moved is a day that does not exist.
-  if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return null;
-  return new Date(Date.UTC(year, month - 1, day, hour, minute) - TAIPEI_OFFSET_MS);
-}
-
-/** The moment as a staff member types it: Taipei local time, to the minute. */
-function taipeiTimeText(date: Date): string {
-  return new Date(date.getTime() + TAIPEI_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
-}
-
 /** A Taipei time field: '' is null (allowed only where `required` is not given), anything else must parse. */
 function taipeiTimeField(field: string, required?: string) {
   return z

@@ -3,18 +3,15 @@ import {
   AUDIT_CSV_COLUMNS,
   AUDIT_OUTCOMES,
   formatPosition,
-  nextTaipeiDay,
   parsePosition,
   searchAudit,
-  taipeiCompactDate,
-  taipeiDayStart,
   writeAuditCsv,
   type AuditEvent,
   type AuditFilter,
 } from '../../platform/audit/index.js';
 import { errorFor, type FieldError } from '../../platform/forms/index.js';
 import { clientAddress } from '../../platform/http/index.js';
-import type { Translate } from '../../platform/i18n/index.js';
+import { nextTaipeiDay, taipeiCompactDate, taipeiDayStart, type Translate } from '../../platform/i18n/index.js';
 import { render } from '../../platform/views/index.js';
 import type { IntranetParts } from './parts.js';
 

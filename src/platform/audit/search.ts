@@ -1,3 +1,4 @@
+import { taipeiTimestamp } from '../i18n/dates.js';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { AuditEventSchema, type AuditEvent } from './entity.js';
 
@@ -29,36 +30,6 @@ export interface AuditPage {
   /** Whether rows newer than the first / older than the last also match. */
   hasNewer: boolean;
   hasOlder: boolean;
-}
-
-const TAIPEI_OFFSET_MS = 8 * 3600 * 1000;
-const DAY_MS = 24 * 3600 * 1000;
-
-/** The start of a Taipei calendar day (Asia/Taipei is UTC+8 all year) given as YYYY-MM-DD; null for anything else. */
-export function taipeiDayStart(text: string): Date | null {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  if (!match) return null;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const utc = Date.UTC(year, month - 1, day);
-  const check = new Date(utc);
-  // Date.UTC rolls 2026-02-30 over into March: a day that does not exist is refused.
-  if (year < 1900 || check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return null;
-  return new Date(utc - TAIPEI_OFFSET_MS);
-}
-
-/** The start of the Taipei day after `dayStart` (a to-day is inclusive, so the range ends there). */
-export function nextTaipeiDay(dayStart: Date): Date {
-  return new Date(dayStart.getTime() + DAY_MS);
-}
-
-/** A Taipei wall-clock time, `2026-03-02 12:00:00`: what the CSV shows (Excel reads it as a date and time). */
-export function taipeiTimestamp(date: Date): string {
-  return new Date(date.getTime() + TAIPEI_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
-}
-
-/** `20260302`: the Taipei date for file names. */
-export function taipeiCompactDate(date: Date): string {
-  return taipeiTimestamp(date).slice(0, 10).replaceAll('-', '');
 }
 
 /** A position as URL text (`<epoch ms>.<id>`), and back; null for text that is not one. */

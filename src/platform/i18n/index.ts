@@ -65,4 +65,4 @@ export function localeMiddleware(i18n: I18n, secureCookies: boolean): RequestHan
   };
 }
 
-export { formatDate, formatDateTime } from './dates.js';
+export { formatDate, formatDateTime, nextTaipeiDay, parseTaipeiTime, taipeiCompactDate, taipeiDayStart, taipeiTimestamp, taipeiTimeText } from './dates.js';
