@@ -46,10 +46,9 @@ export async function unitWithStaff(t: TestApp) {
   const clerk = await registeredPerson(t, { name: '陳承辦' });
   await enrol(t, [admin.card.sim.idNumber, clerk.card.sim.idNumber], { unitCode: unit });
   const employers = t.services.api.employers;
-  assert.equal(await employers.unitAdmins.designate({ unitCode: unit, idNumber: admin.card.sim.idNumber, by: 'supervisor', clientAddress: '127.0.0.1' }, t.services.api.registration.service), 'designated');
-  const isRegistered = async () => true;
+  assert.equal(await employers.unitAdmins.designate({ unitCode: unit, idNumber: admin.card.sim.idNumber, by: 'supervisor', clientAddress: '127.0.0.1' }), 'designated');
   for (const role of ['upload', 'query'] as const) {
-    assert.equal(await employers.access.grant({ unitCode: unit, idNumber: clerk.card.sim.idNumber, role, by: admin.card.sim.idNumber, clientAddress: '127.0.0.1' }, isRegistered), 'granted');
+    assert.equal(await employers.access.grant({ unitCode: unit, idNumber: clerk.card.sim.idNumber, role, by: admin.card.sim.idNumber, clientAddress: '127.0.0.1' }), 'granted');
   }
   return { unit, admin, clerk };
 }

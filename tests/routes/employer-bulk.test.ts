@@ -215,9 +215,8 @@ describe('employer bulk registration', () => {
     const other = await registeredPerson(t, { name: '周另一位' });
     const queryOnly = await registeredPerson(t, { name: '鄭只查詢' });
     const access = t.services.api.employers.access;
-    const registered = async () => true;
-    for (const role of ['upload', 'query'] as const) await access.grant({ unitCode: unit, idNumber: other.card.sim.idNumber, role, by: admin.card.sim.idNumber, clientAddress: '127.0.0.1' }, registered);
-    await access.grant({ unitCode: unit, idNumber: queryOnly.card.sim.idNumber, role: 'query', by: admin.card.sim.idNumber, clientAddress: '127.0.0.1' }, registered);
+    for (const role of ['upload', 'query'] as const) await access.grant({ unitCode: unit, idNumber: other.card.sim.idNumber, role, by: admin.card.sim.idNumber, clientAddress: '127.0.0.1' });
+    await access.grant({ unitCode: unit, idNumber: queryOnly.card.sim.idNumber, role: 'query', by: admin.card.sim.idNumber, clientAddress: '127.0.0.1' });
     const { rows } = await twentyRows(t, unit);
     const clerkBrowser = await citizenLogIn(t, clerk.card);
     const mine = await upload(clerkBrowser, unit, await asFile(rows.slice(0, 3), 'utf-8'), 'mine.csv');

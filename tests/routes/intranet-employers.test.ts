@@ -286,7 +286,7 @@ describe('counter intranet: employer unit admins', () => {
   test('when the household registry cannot answer, the admin is still shown, with "try later" for the name', async () => {
     const unitCode = await seedUnit('遠東貨運', [true]);
     const idNumber = await person();
-    await t.services.api.employers.unitAdmins.designate({ unitCode, idNumber, by: 'supervisor-seed', clientAddress: '127.0.0.1' }, t.services.api.registration.service);
+    await t.services.api.employers.unitAdmins.designate({ unitCode, idNumber, by: 'supervisor-seed', clientAddress: '127.0.0.1' });
     const { browser } = await staffBrowser(t, 'supervisor');
     registryDown = true;
     try {

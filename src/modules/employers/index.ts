@@ -45,8 +45,9 @@ export const employersModule = defineModule({
   messages: employersMessages,
   create(deps: Deps) {
     const enrollments = new EnrollmentRegistry(deps.orm);
-    const unitAdmins = new UnitAdmins(deps);
-    const access = new EmployerAccess(deps);
+    const registration = deps.modules.registration.service;
+    const unitAdmins = new UnitAdmins({ ...deps, registration });
+    const access = new EmployerAccess({ ...deps, registration });
     const uploads = new BulkUploads({
       ...deps,
       i18n: new I18n(employersMessages),

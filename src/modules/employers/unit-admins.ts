@@ -6,10 +6,7 @@ import type { UnitAdmin } from './entities/unit-admin.js';
 import { enrollments, unitAdmins } from './repository.js';
 import { unitCodeError } from './rules.js';
 
-/**
- * What designating asks of the registration module (built after this one, so handed in by the caller):
- * the person's registration, read in the designation's transaction. RegistrationService fits.
- */
+/** What designating asks of the registration module: the person's registration, read in the designation's transaction. */
 export interface RegistrationLookup {
   account(idNumber: string, em?: EntityManager): Promise<{ state: 'pending' | 'active' | 'suspended' | 'deleted' } | null>;
 }
@@ -32,7 +29,7 @@ export type DesignationResult = 'designated' | 'replaced' | 'unchanged' | 'no_un
 
 /** Each unit's admin for the employer portal, designated or replaced by counter staff. */
 export class UnitAdmins {
-  constructor(private readonly deps: { orm: Orm; clock: Clock; audit: AuditLog }) {}
+  constructor(private readonly deps: { orm: Orm; clock: Clock; audit: AuditLog; registration: RegistrationLookup }) {}
 
   /** The unit's admin, or null when none is designated. */
   async adminOf(unitCode: string): Promise<UnitAdmin | null> {
@@ -46,12 +43,12 @@ export class UnitAdmins {
   }
 
   /** Makes the person the unit's admin, in place of any other; only a person with an active registration may be. */
-  async designate(input: Designation, registration: RegistrationLookup): Promise<DesignationResult> {
+  async designate(input: Designation): Promise<DesignationResult> {
     const { unitCode, idNumber } = input;
     if (unitCodeError(unitCode)) return 'no_unit';
     return this.deps.orm.em.fork().transactional(async (em) => {
       if (!(await enrollments.unit(em, unitCode))) return 'no_unit';
-      const account = await registration.account(idNumber, em);
+      const account = await this.deps.registration.account(idNumber, em);
       if (!account || account.state === 'deleted') return 'not_registered';
       if (account.state !== 'active') return account.state;
       const previous = await unitAdmins.find(em, unitCode, { forUpdate: true });

@@ -97,10 +97,7 @@ export function employersRouter(parts: IntranetParts): Router {
       page(req, res, { unitCode, unit: found.unit, admin: await adminView(unitCode), idNumber: typed, errors: [{ field: 'idNumber', message: t(key) }] }, status);
     if (!idNumber) return refuse('intranet.employers.error.idNumber.empty');
     if (!isValidIdNumber(idNumber)) return refuse('intranet.employers.error.idNumber.format');
-    const result = await unitAdmins.designate(
-      { unitCode, idNumber, by: req.staff!.username, clientAddress: clientAddress(req) },
-      parts.modules.registration.service,
-    );
+    const result = await unitAdmins.designate({ unitCode, idNumber, by: req.staff!.username, clientAddress: clientAddress(req) });
     const refusal = REFUSALS[result];
     if (refusal) return refuse(refusal);
     // The unit went away between the lookup and the designation (a new enrolment import).

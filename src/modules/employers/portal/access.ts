@@ -5,6 +5,7 @@ import type { Clock } from '../../../platform/clock.js';
 import type { Orm } from '../../../platform/db/index.js';
 import { EMPLOYER_ROLES, EmployerRoleSchema, type EmployerRole } from '../entities/employer-role.js';
 import { enrollments, unitAdmins } from '../repository.js';
+import type { RegistrationLookup } from '../unit-admins.js';
 
 /** What a person may do for one unit: its admin may do everything (the portal's 預設權限); a clerk what was granted. */
 export interface UnitAccess {
@@ -18,7 +19,7 @@ export type GrantResult = 'granted' | 'unchanged' | 'not_registered' | 'self';
 
 /** Who acts for which unit, and 角色管理: the unit's admin grants and revokes the clerks' roles. */
 export class EmployerAccess {
-  constructor(private readonly deps: { orm: Orm; clock: Clock; audit: AuditLog }) {}
+  constructor(private readonly deps: { orm: Orm; clock: Clock; audit: AuditLog; registration: RegistrationLookup }) {}
 
   private get em(): EntityManager {
     return this.deps.orm.em.fork();
@@ -59,12 +60,12 @@ export class EmployerAccess {
   }
 
   /**
-   * Grants a role to a clerk: a person with an active registration (`isRegistered`), not the admin themselves.
+   * Grants a role to a clerk: a person with an active registration, not the admin themselves.
    * Audited in the transaction of the change.
    */
-  async grant(input: { unitCode: string; idNumber: string; role: EmployerRole; by: string; clientAddress: string }, isRegistered: (idNumber: string) => Promise<boolean>): Promise<GrantResult> {
+  async grant(input: { unitCode: string; idNumber: string; role: EmployerRole; by: string; clientAddress: string }): Promise<GrantResult> {
     if (input.idNumber === input.by) return 'self';
-    if (!(await isRegistered(input.idNumber))) return 'not_registered';
+    if ((await this.deps.registration.account(input.idNumber))?.state !== 'active') return 'not_registered';
     return this.em.transactional(async (em) => {
       const inserted = await (em as SqlEntityManager).execute<{ affectedRows: number }>(
         `insert into employer_role (unit_code, id_number, role, granted_at, granted_by) values (?, ?, ?, ?, ?) on conflict do nothing`,

@@ -100,10 +100,7 @@ export function employerRouter(deps: PortalDeps): Router {
     if (!isValidIdNumber(idNumber)) errors.push({ field: 'idNumber', message: t('employers.roles.error.idNumber') });
     if (!EMPLOYER_ROLES.includes(role)) errors.push({ field: 'role', message: t('employers.roles.error.role') });
     if (errors.length) return rolesPage(req, res, errors, { idNumber, role }, 400);
-    const result = await deps.access.grant(
-      { unitCode: req.unit!.unitCode, idNumber, role, by: person(req).idNumber, ...where(req) },
-      async (id) => (await deps.registration.account(id))?.state === 'active',
-    );
+    const result = await deps.access.grant({ unitCode: req.unit!.unitCode, idNumber, role, by: person(req).idNumber, ...where(req) });
     if (result === 'not_registered' || result === 'self') {
       return rolesPage(req, res, [{ field: 'idNumber', message: t(`employers.roles.error.${result}`) }], { idNumber, role }, 400);
     }
