@@ -5,7 +5,7 @@ import type { Locale, Translate } from '../../platform/i18n/index.js';
 import { render } from '../../platform/views/index.js';
 import { deviceCodeQr } from '../devices/index.js';
 import { credentialsForm, isMicrosoftMail, localPhone, personalPasswordError } from '../registration/index.js';
-import { CounterService, IDENTITY_DOCUMENTS, type IdentityDocument } from './counter/service.js';
+import { IDENTITY_DOCUMENTS, type IdentityDocument } from './counter/service.js';
 import type { IntranetParts } from './parts.js';
 import { takeStaffNotice } from './routes.js';
 
@@ -25,14 +25,7 @@ export function counterRouter(parts: IntranetParts): Router {
   const router = Router();
   const { sessions } = parts;
   const cardReads = parts.modules.cardReads.cardReads;
-  const counter = new CounterService({
-    ...parts,
-    registration: parts.modules.registration.service,
-    devices: parts.modules.devices.service,
-    cards: parts.modules.cards.registry,
-    household: parts.modules.household.registry,
-    credentials: parts.modules.credentials,
-  });
+  const { counter } = parts;
   const where = (req: Request) => ({ clientAddress: clientAddress(req) });
 
   // 臨櫃註冊 ---------------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import { announcementsRouter } from './announcements-routes.js';
 import { auditRouter } from './audit-routes.js';
 import { counterRouter } from './counter-routes.js';
 import { employersRouter } from './employers-routes.js';
+import { CounterService } from './counter/service.js';
 import { StaffMemberSchema } from './entities/staff-member.js';
 import { intranetMessages } from './messages/index.js';
 import { staffRouter } from './routes.js';
@@ -56,7 +57,15 @@ export const intranetModule = defineModule({
     // Login and logout first; every route after these needs a staff login.
     router.use(staffRouter({ service: staff, sessions, rateLimits: deps.rateLimits }));
     router.use(deps.modules.cardReads.staffRouter);
-    const parts = { ...deps, staff, sessions };
+    const counter = new CounterService({
+      ...deps,
+      registration: deps.modules.registration.service,
+      devices: deps.modules.devices.service,
+      cards: deps.modules.cards.registry,
+      household: deps.modules.household.registry,
+      credentials: deps.modules.credentials,
+    });
+    const parts = { ...deps, staff, sessions, counter };
     router.use(counterRouter(parts));
     router.use(announcementsRouter(parts));
     router.use(auditRouter(parts));
