@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { parse } from 'csv-parse/sync';
@@ -290,4 +290,20 @@ describe('employer bulk registration', () => {
       t.clock.set(startedAt);
     }
   });
+
+  test('a file that no longer reads as it did when taken in fails its upload, instead of retrying for ever', async () => {
+    const { unit, clerk } = await unitWithStaff(t);
+    const browser = await citizenLogIn(t, clerk.card);
+    const { rows } = await twentyRows(t, unit);
+    const page = await upload(browser, unit, await asFile(rows.slice(0, 3), 'utf-8'), 'changed.csv');
+    const uploads = t.services.api.employers.uploads;
+    const taken = (await uploads.find(page.url.split('/').pop()!))!;
+    writeFileSync(join(uploads.dir, taken.storedName), Buffer.from('89504e470d0a1a0a', 'hex'));
+    await t.services.jobs.runOnce();
+    const failed = await browser.get(page.url);
+    assert.equal(failed.$('.upload-state').text(), '處理失敗');
+    assert.equal((await uploads.find(taken.id))!.failure, 'file_not_a_table');
+    assert.equal(failed.$('.result-table').length, 0);
+  });
 });
+

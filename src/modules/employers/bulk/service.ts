@@ -14,7 +14,7 @@ import type { RegistrationService } from '../../registration/index.js';
 import type { EnrollmentRegistry } from '../enrollments.js';
 import type { BulkRowResult, BulkUpload, BulkUploadRow } from '../entities/bulk-upload.js';
 import { checkRow, lookupIds, type BatchFacts, type Candidate } from './checks.js';
-import { inspectBulkFile, readBulkRows, writeResultFile, type BulkRow, type FileInfo, type FileProblem } from './file.js';
+import { BulkFileError, inspectBulkFile, readBulkRows, writeResultFile, type BulkRow, type FileInfo, type FileProblem } from './file.js';
 import { bulkUploads } from './repository.js';
 
 export const BULK_UPLOAD_TASK = 'bulk-upload';
@@ -124,12 +124,18 @@ export class BulkUploads {
     const seen = await bulkUploads.seenIds(this.em, uploadId);
     const fromLine = (await bulkUploads.lastLine(this.em, uploadId)) + 1;
     let batch: BulkRow[] = [];
-    for await (const row of readBulkRows(path, info, { fromLine })) {
-      batch.push(row);
-      if (batch.length < BATCH_ROWS) continue;
-      await this.processBatch(upload, batch, seen);
-      await beat();
-      batch = [];
+    try {
+      for await (const row of readBulkRows(path, info, { fromLine })) {
+        batch.push(row);
+        if (batch.length < BATCH_ROWS) continue;
+        await this.processBatch(upload, batch, seen);
+        await beat();
+        batch = [];
+      }
+    } catch (err) {
+      // The file no longer reads as it did when it was taken in: retrying cannot help, the upload has failed.
+      if (err instanceof BulkFileError) return this.fail(upload, `file_${err.problem.problem}`);
+      throw err;
     }
     if (batch.length) await this.processBatch(upload, batch, seen);
     upload = (await bulkUploads.find(this.em, uploadId))!;
