@@ -10,10 +10,10 @@ import { linkTokenHash } from '../../src/platform/tokens/index.js';
 import type { Services } from '../../src/services.js';
 import { insertTestCard, SERVER_ORIGIN, type TestCard } from '../helpers/card-reads.js';
 
-const PASSWORD = 'Taipei#2026';
+export const PASSWORD = 'Taipei#2026';
 
 /** Registered, confirmed people, made through the registration module's service as the site would. */
-async function registeredPeople(services: Services, count: number): Promise<TestCard[]> {
+export async function registeredPeople(services: Services, count: number): Promise<TestCard[]> {
   const people: TestCard[] = [];
   const registration = services.api.registration.service;
   for (let i = 0; i < count; i++) {
@@ -50,7 +50,7 @@ async function readyToLogIn(url: string, card: TestCard): Promise<{ browser: Ret
 }
 
 /** Runs `work` over `items` with `concurrency` at a time; returns the elapsed seconds. */
-async function timed<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<number> {
+export async function timed<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<number> {
   const started = performance.now();
   let next = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {

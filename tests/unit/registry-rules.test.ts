@@ -10,7 +10,7 @@ import {
   sexOfIdNumber,
 } from '../../src/modules/household/index.js';
 import { cardNumberError, cardsFile, publicKeyError } from '../../src/modules/cards/index.js';
-import { enrollmentsFile, unitCodeError } from '../../src/modules/employers/index.js';
+import { unitCodeError } from '../../src/modules/employers/index.js';
 import { headerError, isoDateError, taipeiDate, textError } from '../../src/platform/registry-import/index.js';
 
 // Weights 1,9,8,7,6,5,4,3,2,1,1 over: the letter's two digits, the second character's value, the 8 digits.
@@ -163,24 +163,5 @@ describe('registry files', () => {
     assert.ok(headerError(['card_number', 'id_number', 'status', 'issued_on', 'public_key'], columns));
     assert.ok(headerError(['Card_Number', 'id_number', 'issued_on', 'status', 'public_key'], columns));
     assert.ok(headerError([...columns, ''], columns));
-  });
-
-  test('a cards.csv row is checked field by field, with the column named in the reason', async () => {
-    const check = await cardsFile.prepare({ client: undefined as never, today: '2026-03-02' });
-    const key = Buffer.alloc(32, 1).toString('base64url');
-    assert.deepEqual(check(['000012345678', 'A123456789', '2015-06-01', 'valid', key]), ['000012345678', 'A123456789', '2015-06-01', 'valid', key]);
-    assert.deepEqual(check(['000012345678', 'A123456789', '2015-06-01', 'void', '']), ['000012345678', 'A123456789', '2015-06-01', 'void', null]);
-    assert.equal(check(['00001234567', 'A123456789', '2015-06-01', 'valid', '']), 'card_number: "00001234567" must be exactly 12 digits');
-    assert.equal(check(['000012345678', 'A123456788', '2015-06-01', 'valid', '']), 'id_number: wrong check digit');
-    assert.equal(check(['000012345678', 'A123456789', '2027-06-01', 'valid', '']), 'issued_on: 2027-06-01 is in the future');
-    assert.equal(check(['000012345678', 'A123456789', '2015-06-01', 'lost', '']), 'status: "lost" must be valid or void');
-  });
-
-  test('an enrollments.csv row: insured is 1 or 0', async () => {
-    const check = await enrollmentsFile.prepare({ client: undefined as never, today: '2026-03-02' });
-    assert.deepEqual(check(['A123456789', '12345678', '示範股份有限公司', '1']), ['A123456789', '12345678', '示範股份有限公司', 't']);
-    assert.deepEqual(check(['A123456789', '12345678', '示範股份有限公司', '0']), ['A123456789', '12345678', '示範股份有限公司', 'f']);
-    assert.equal(check(['A123456789', '12345678', '示範股份有限公司', 'yes']), 'insured: "yes" must be 1 or 0');
-    assert.equal(check(['A123456789', '1234567', '示範股份有限公司', '1']), 'unit_code: "1234567" must be exactly 8 digits');
   });
 });

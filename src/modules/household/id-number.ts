@@ -48,7 +48,8 @@ export function idNumberKind(id: string): IdNumberKind | undefined {
 
 /** Why `id` is not a valid national ID or resident certificate number, or undefined when it is. */
 export function idNumberError(id: string): string | undefined {
-  if (id.length !== 10) return `must be 10 characters (found ${id.length})`;
+  const length = [...id].length; // characters, as the import's SQL twin counts them
+  if (length !== 10) return `must be 10 characters (found ${length})`;
   if (!/^[A-Z]$/.test(id[0]!)) return 'must begin with an uppercase letter A–Z';
   if (!/^[1289A-D]$/.test(id[1]!))
     return 'second character must be 1 or 2 (national ID), 8 or 9 (resident certificate) or A–D (old resident certificate)';

@@ -2,7 +2,8 @@
 
 /** 戶號: exactly 8 uppercase letters or digits, e.g. F1234567 or 12345678. */
 export function householdNumberError(value: string): string | undefined {
-  if (value.length !== 8) return `"${value}" must be 8 characters (found ${value.length})`;
+  const length = [...value].length; // characters, as the import's SQL twin counts them
+  if (length !== 8) return `"${value}" must be 8 characters (found ${length})`;
   if (!/^[A-Z0-9]{8}$/.test(value)) return `"${value}" may hold only uppercase letters A–Z and digits`;
   return undefined;
 }

@@ -54,8 +54,9 @@ export async function importRegistryFolder(databaseUrl: string, folder: string, 
   await client.connect();
   const imported: FileReport[] = [];
   try {
-    // Room for the staging table in memory and for its key index (session settings, this connection only).
-    await client.query(`set temp_buffers = '128MB'; set maintenance_work_mem = '256MB'; set work_mem = '64MB'`);
+    // Room for the merge's sort, and the rules checked by parallel workers whatever the file's size (the staging
+    // table has no statistics yet). Session settings, this connection only.
+    await client.query(`set work_mem = '64MB'; set parallel_setup_cost = 0; set parallel_tuple_cost = 0; set min_parallel_table_scan_size = 0`);
     for (const spec of present) {
       try {
         const report = await importRegistryFile(client, spec, join(folder, spec.file), { today });

@@ -1,35 +1,42 @@
 /**
- * Imports one registry CSV file all-or-nothing, streaming, in constant memory:
- * file → csv-parse → row checks → COPY into a temporary staging table → key and reference checks in SQL →
- * UPDATE of the changed rows and INSERT of the new ones, all inside one transaction. The first bad row stops
- * the stream (the COPY is aborted) and rolls the transaction back.
+ * Imports one registry CSV file all-or-nothing, in one transaction and constant memory:
+ * file → COPY into an unlogged staging table of text columns → the field rules in SQL (one parallel pass) →
+ * references to other tables → INSERT … ON CONFLICT … WHERE … IS DISTINCT FROM in key order, which also finds a key
+ * given twice. A bad row rolls the transaction back, so a file with one bad row changes nothing.
+ *
+ * PostgreSQL's CSV reader is more lenient than RFC 4180 (a quote inside a field, an empty line, a stray `\.`), so
+ * a file is sent to COPY as it is only when it holds no quote character and COPY takes exactly one row per line;
+ * any other file is parsed by csv-parse, which says what is malformed and where, and is staged from what it read.
  */
 import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
 import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-
-/** A value for the staging table (null = SQL NULL), or, as a string, the reason the row is rejected. */
-export type RowCheck = (fields: string[]) => (string | null)[] | string;
 
 export interface RegistryFileSpec {
   /** File name inside the import folder, e.g. `persons.csv`. */
   file: string;
   /** Registry table the rows are merged into. */
   table: string;
-  /**
-   * The header, in order: each a column of the table (the staging table takes the table's own types, so the two
-   * cannot drift); the row check returns one value per column in the same order.
-   */
+  /** The header, in order: each a column of the table. */
   columns: readonly string[];
   /** The natural key: at most one row per key in a file; existing rows with the key are updated. */
   key: readonly string[];
-  /** Builds the row check (it may first load small reference data, e.g. the village codes). */
-  prepare(ctx: { client: pg.ClientBase; today: string }): Promise<RowCheck>;
-  /** Checks across tables, run in SQL on the staging table (`$stage`): each returns the offending `line`s. */
-  references?: readonly { sql: string; reason: string }[];
+  /**
+   * The field rules, in the order they are applied: per column, SQL that is the reason the staged text `s.<column>`
+   * is wrong, or null. `$today` is today's Taipei date as text. The first reason of a row is reported as
+   * `<column>: <reason>`.
+   */
+  checks: readonly (readonly [column: string, reasonSql: string])[];
+  /** Tables the checks read, joined to the staging table `s` (e.g. `left join village v on v.code = s.village_code`). */
+  joins?: string;
+  /** Per column, SQL turning the checked text into the stored value; by default the text cast to the column's type. */
+  values?: Readonly<Record<string, string>>;
+  /** Checks across tables: a row of the staging table `s` is rejected for `reason` when `where` holds. */
+  references?: readonly { where: string; reason: string }[];
   /** Tables the references read: held still (SHARE lock, readers unaffected) until the file is committed. */
   referencedTables?: readonly string[];
 }
@@ -41,8 +48,10 @@ export interface FileReport {
   updated: number;
   unchanged: number;
   ms: number;
-  /** Where the time went (ms): streaming and COPY, the key check, the reference checks, the merge and commit. */
-  phases: { copy: number; keys: number; references: number; merge: number };
+  /** Where the time went (ms): the COPY, the field rules, the reference checks, the merge (with the key check) and commit. */
+  phases: { copy: number; checks: number; references: number; merge: number };
+  /** True when the file went to COPY as it is; false when csv-parse read it first. */
+  direct: boolean;
 }
 
 /** One line of the import log for a file. */
@@ -65,10 +74,11 @@ const COPY_CHUNK_CHARS = 64 * 1024;
 const STREAM_AHEAD_BYTES = 1024 * 1024;
 /** RFC 4180 with an optional BOM; column counts are checked per row (clearer reasons); up to 1,024 records parsed ahead. */
 const CSV_OPTIONS = { bom: true, relax_column_count: true, max_record_size: MAX_RECORD_CHARS, highWaterMark: 1024 };
-
-const LINE_BREAK = /[\r\n]/;
+const NEWLINE = 0x0a;
+const QUOTE = 0x22;
 
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /** The header row must name exactly the expected columns, in order. */
 export function headerError(found: readonly string[], expected: readonly string[]): string | undefined {
@@ -76,56 +86,55 @@ export function headerError(found: readonly string[], expected: readonly string[
   return `the header must be "${expected.join(',')}" (found "${found.join(',')}")`;
 }
 
-/**
- * Checks each parsed record and turns valid ones into COPY text lines, failing at the first bad row.
- *
- * Line numbers are counted here rather than taken from csv-parse's `info` option, which copies an object per
- * record and costs as much as the parsing itself: every record that reaches the check is one line (a field
- * holding a line break is refused before the check), and an empty line arrives as the record `[""]`.
- */
-class RowsToCopy extends Transform {
-  rows = 0;
-  private line = 0;
-  private pending = '';
+/** The file's records as csv-parse reads them (RFC 4180, BOM dropped); the reading stops when the loop does. */
+function records(path: string): AsyncIterable<string[]> {
+  const parser = parse(CSV_OPTIONS);
+  // A loop that stops early destroys the parser, which this pipeline then reports: that is no failure.
+  pipeline(createReadStream(path, { highWaterMark: 256 * 1024 }), parser).catch(() => {});
+  return parser;
+}
 
-  constructor(private readonly spec: RegistryFileSpec, private readonly check: RowCheck) {
-    // Room to work ahead while PostgreSQL takes the previous chunks (bounded: about 1 MB of COPY text).
-    super({ writableObjectMode: true, readableObjectMode: false, writableHighWaterMark: 1024, readableHighWaterMark: STREAM_AHEAD_BYTES });
-  }
-
-  override _transform(record: string[], _enc: BufferEncoding, done: TransformCallback): void {
-    const line = ++this.line;
-    const columns = this.spec.columns;
-    if (line === 1) {
-      const why = headerError(record, columns);
-      return done(why ? new RejectedRow(line, why) : undefined);
-    }
-    if (record.length === 1 && record[0] === '') return done(); // an empty line
-    if (record.length !== columns.length) return done(new RejectedRow(line, `expected ${columns.length} fields, found ${record.length}`));
-    for (let i = 0; i < record.length; i++) {
-      if (LINE_BREAK.test(record[i]!)) return done(new RejectedRow(line, `${columns[i]}: contains a line break`));
-    }
-    const values = this.check(record);
-    if (typeof values === 'string') return done(new RejectedRow(line, values));
-    this.rows++;
-    // COPY text format: tab-separated, \N for NULL. Checked values hold no control characters, so only the
-    // backslash needs escaping.
-    let text = String(line);
-    for (const v of values) text += v === null ? '\t\\N' : `\t${v.includes('\\') ? v.replaceAll('\\', '\\\\') : v}`;
-    this.pending += `${text}\n`;
-    if (this.pending.length >= COPY_CHUNK_CHARS) {
-      this.push(this.pending);
-      this.pending = '';
-    }
-    done();
-  }
-
-  override _flush(done: TransformCallback): void {
-    if (this.line === 0) return done(new RejectedRow(1, `the file is empty (expected the header "${this.spec.columns.join(',')}")`));
-    if (this.pending) this.push(this.pending);
-    done();
+/** Reads records, turning csv-parse's complaint into a rejection at its line. */
+async function* recordsOrRejection(path: string): AsyncGenerator<string[]> {
+  try {
+    yield* records(path);
+  } catch (err) {
+    if (err instanceof CsvError) throw new RejectedRow(Number(err.lines) || 1, `malformed CSV: ${err.message}`);
+    throw err;
   }
 }
+
+/** The first record of the file, parsed as the rest will be; rejects an empty file and a wrong header. */
+async function checkHeader(spec: RegistryFileSpec, path: string): Promise<void> {
+  for await (const header of recordsOrRejection(path)) {
+    const why = headerError(header, spec.columns);
+    if (why) throw new RejectedRow(1, why);
+    return;
+  }
+  throw new RejectedRow(1, `the file is empty (expected the header "${spec.columns.join(',')}")`);
+}
+
+/** Counts the lines going by and notes a quote character, without changing a byte. */
+class LineCounter extends Transform {
+  newlines = 0;
+  lastByte = NEWLINE;
+  quoted = false;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1)) this.newlines++;
+    if (!this.quoted && chunk.includes(QUOTE)) this.quoted = true;
+    if (chunk.length) this.lastByte = chunk[chunk.length - 1]!;
+    done(null, chunk);
+  }
+
+  /** Lines in the file, the last one counted whether or not it ends with a line break. */
+  get lines(): number {
+    return this.newlines + (this.lastByte === NEWLINE ? 0 : 1);
+  }
+}
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\x01' };
+const escapeForCopy = (char: string) => COPY_ESCAPES[char]!;
 
 /**
  * Imports `path` per `spec` on `client` (which must not be inside a transaction). Resolves with the counts,
@@ -135,81 +144,170 @@ export async function importRegistryFile(client: pg.ClientBase, spec: RegistryFi
   const started = performance.now();
   let mark = started;
   const lap = () => {
-    const t = performance.now();
-    const ms = t - mark;
-    mark = t;
+    const now = performance.now();
+    const ms = now - mark;
+    mark = now;
     return ms;
   };
-  const stage = quoteIdent(`stage_${spec.table}`);
+  const table = quoteIdent(spec.table);
+  const stage = quoteIdent(`registry_stage_${spec.table}`);
   const names = spec.columns.map(quoteIdent);
   const key = spec.key.map(quoteIdent);
   const nonKey = spec.columns.filter((n) => !spec.key.includes(n)).map(quoteIdent);
 
+  await checkHeader(spec, path);
   await client.query('begin');
   try {
-    // One import at a time per table; readers go on reading the committed rows meanwhile.
-    await client.query(`lock table ${quoteIdent(spec.table)} in share row exclusive mode`);
-    for (const table of spec.referencedTables ?? []) await client.query(`lock table ${quoteIdent(table)} in share mode`);
-    await client.query(
-      `create temp table ${stage} on commit drop as select 0 as line, ${names.join(', ')} from ${quoteIdent(spec.table)} with no data`,
-    );
-    const check = await spec.prepare({ client, today: options.today });
-    const rows = new RowsToCopy(spec, check);
-    const copy = client.query(copyFrom(`copy ${stage} (line, ${names.join(', ')}) from stdin`, { highWaterMark: STREAM_AHEAD_BYTES }));
+    // One import at a time per table (which also keeps the staging table's name to this one); readers go on
+    // reading the committed rows meanwhile.
+    await client.query(`lock table ${table} in share row exclusive mode`);
+    for (const other of spec.referencedTables ?? []) await client.query(`lock table ${quoteIdent(other)} in share mode`);
+    // Unlogged and not temporary: nothing of it is worth a WAL record, and parallel workers can read it.
+    // Created in this transaction, so a failed import leaves no staging table behind. `line` is filled only when
+    // csv-parse read the file: a COPY of the file itself stores its rows in file order, which numbers them.
+    await client.query(`create unlogged table ${stage} (line bigint, ${names.map((n) => `${n} text not null`).join(', ')})
+      with (autovacuum_enabled = false)`);
+    const lineOf = async (row: { line: string | null; ctid: string }) => row.line !== null ? Number(row.line)
+      : Number((await client.query<{ before: string }>(`select count(*) as before from ${stage} where ctid < $1`, [row.ctid])).rows[0]!.before) + 2;
+
+    // As it is when COPY reads it the way csv-parse would; else through csv-parse.
+    let direct = false;
+    let read = 0;
+    let misshapen: RejectedRow | undefined;
+    await client.query('savepoint direct_copy');
+    const counter = new LineCounter();
     try {
-      await pipeline(
-        createReadStream(path, { highWaterMark: 256 * 1024 }),
-        parse(CSV_OPTIONS),
-        rows,
-        copy,
-      );
+      const copy = client.query(copyFrom(
+        `copy ${stage} (${names.join(', ')}) from stdin (format csv, header true, encoding 'UTF8', force_not_null (${names.join(', ')}))`,
+        { highWaterMark: STREAM_AHEAD_BYTES },
+      ));
+      await pipeline(createReadStream(path, { highWaterMark: 256 * 1024 }), counter, copy);
+      read = Number(copy.rowCount);
+      direct = !counter.quoted && read === counter.lines - 1;
     } catch (err) {
-      if (err instanceof CsvError) throw new RejectedRow(Number(err.lines) || 1, `malformed CSV: ${err.message}`);
-      throw err;
+      if (!String((err as { code?: string }).code).startsWith('22')) throw err; // only data errors send the file the other way
+    }
+    if (!direct) {
+      await client.query('rollback to savepoint direct_copy');
+      ({ rows: read, misshapen } = await copyParsed(client, stage, spec.columns, path));
     }
     const copyMs = lap();
 
-    // A key twice in the file: building a unique index finds it cheaply; only then look for the first one.
-    await client.query('savepoint unique_keys');
-    try {
-      await client.query(`create unique index on ${stage} (${key.join(', ')})`);
-    } catch (err) {
-      if ((err as { code?: string }).code !== '23505') throw err;
-      await client.query('rollback to savepoint unique_keys');
-      const dup = await client.query<{ line: number; first: number }>(
-        `select line, first from (select line, min(line) over (partition by ${key.join(', ')}) as first from ${stage}) s
+    const today = literal(options.today);
+    const reason = `coalesce(${[
+      ...spec.columns.map((column) => `case when strpos(s.${quoteIdent(column)}, E'\\n') > 0 or strpos(s.${quoteIdent(column)}, E'\\r') > 0
+        then ${literal(`${column}: contains a line break`)} end`),
+      ...spec.checks.map(([column, sql]) => `${literal(`${column}: `)} || (${sql.replaceAll('$today', today)})`),
+    ].join(',\n')})`;
+    const broken = await client.query<{ line: string | null; ctid: string; reason: string }>(
+      `select line, ctid, reason from (select s.line, s.ctid, ${reason}
+       as reason from ${stage} s ${spec.joins ?? ''}) checked where reason is not null order by line, ctid limit 1`,
+    );
+    if (broken.rows[0]) throw new RejectedRow(await lineOf(broken.rows[0]), broken.rows[0].reason);
+    if (misshapen) throw misshapen;
+    const checksMs = lap();
+
+    /** The first row whose key an earlier row of the file has, as a rejection. */
+    const firstRepeat = async (): Promise<RejectedRow | undefined> => {
+      const repeat = await client.query<{ line: string; first: string }>(
+        `select line, first from (select line, min(line) over (partition by ${key.map((k) => `${k} collate "C"`).join(', ')}) as first
+         from (select coalesce(line, row_number() over (order by ctid) + 1) as line, ${key.join(', ')} from ${stage}) numbered) s
          where line > first order by line limit 1`,
       );
-      const d = dup.rows[0]!;
-      throw new RejectedRow(d.line, `duplicate ${spec.key.join(' + ')} (first at line ${d.first})`);
-    }
-    const keysMs = lap();
-
+      const found = repeat.rows[0];
+      return found && new RejectedRow(Number(found.line), `duplicate ${spec.key.join(' + ')} (first at line ${found.first})`);
+    };
     for (const ref of spec.references ?? []) {
-      const bad = await client.query<{ line: number }>(`${ref.sql.replaceAll('$stage', stage)} order by line limit 1`);
-      if (bad.rows[0]) throw new RejectedRow(bad.rows[0].line, ref.reason);
+      const bad = await client.query<{ line: string | null; ctid: string }>(`select line, ctid from ${stage} s where ${ref.where} order by line, ctid limit 1`);
+      // A key given twice is reported before a missing reference, as it is the file's own fault.
+      if (bad.rows[0]) throw (await firstRepeat()) ?? new RejectedRow(await lineOf(bad.rows[0]), ref.reason);
     }
     const referencesMs = lap();
 
-    // Rows equal to what is stored are left alone, so a re-import writes nothing. Two set-wise statements
-    // (the table is locked against other writers) cost about half of a row-by-row INSERT … ON CONFLICT.
-    const table = quoteIdent(spec.table);
-    const sameKey = key.map((k) => `t.${k} = s.${k}`).join(' and ');
-    const updated = await client.query(
-      `update ${table} t set ${nonKey.map((n) => `${n} = s.${n}`).join(', ')} from ${stage} s
-       where ${sameKey} and (${nonKey.map((n) => `t.${n}`).join(', ')}) is distinct from (${nonKey.map((n) => `s.${n}`).join(', ')})`,
-    );
-    // In key order, so that the table's primary key index is filled from left to right.
-    const inserted = await client.query(
-      `insert into ${table} (${names.join(', ')}) select ${names.join(', ')} from ${stage} s
-       where not exists (select 1 from ${table} t where ${sameKey}) order by ${key.join(', ')}`,
-    );
+    // Rows equal to what is stored are left alone, so a re-import writes nothing. In key order (the C collation's,
+    // cheap to sort), so that the table's primary key index is filled from left to right. The same sort shows a key
+    // given twice: the second row gets a null key, which the table refuses. xmax is 0 on a row this statement inserted.
+    const types = await client.query<{ name: string; type: string }>(
+      `select attname as name, format_type(atttypid, atttypmod) as type from pg_attribute
+       where attrelid = $1::regclass and attnum > 0 and not attisdropped`, [table]);
+    const typeOf = new Map(types.rows.map((r) => [r.name, r.type]));
+    const value = (column: string) => spec.values?.[column] ?? `cast(s.${quoteIdent(column)} as ${typeOf.get(column)})`;
+    const repeated = key.map((k) => `s.${k} = lag(s.${k}) over keyed`).join(' and ');
+    const keyOrder = key.map((k) => `s.${k} collate "C"`).join(', ');
+    await client.query('savepoint merge');
+    let merged: pg.QueryResult<{ inserted: string; updated: string }>;
+    try {
+      merged = await client.query(
+        `with merged as (
+           insert into ${table} as t (${names.join(', ')})
+           select ${spec.columns.map((column, i) => (i === spec.columns.indexOf(spec.key[0]!) ? `case when ${repeated} then null else ${value(column)} end` : value(column))).join(', ')}
+           from ${stage} s window keyed as (order by ${keyOrder}) order by ${keyOrder}
+           on conflict (${key.join(', ')}) do update set ${nonKey.map((n) => `${n} = excluded.${n}`).join(', ')}
+           where (${nonKey.map((n) => `t.${n}`).join(', ')}) is distinct from (${nonKey.map((n) => `excluded.${n}`).join(', ')})
+           returning xmax = 0 as inserted)
+         select count(*) filter (where inserted) as inserted, count(*) filter (where not inserted) as updated from merged`,
+      );
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23502') throw err; // not null violation: the null key of a repeat
+      await client.query('rollback to savepoint merge');
+      throw (await firstRepeat()) ?? err;
+    }
+    await client.query(`drop table ${stage}`);
     await client.query('commit');
-    const phases = { copy: copyMs, keys: keysMs, references: referencesMs, merge: lap() };
-    const counts = { inserted: inserted.rowCount ?? 0, updated: updated.rowCount ?? 0 };
-    return { file: spec.file, read: rows.rows, ...counts, unchanged: rows.rows - counts.inserted - counts.updated, ms: performance.now() - started, phases };
+    const phases = { copy: copyMs, checks: checksMs, references: referencesMs, merge: lap() };
+    const counts = { inserted: Number(merged.rows[0]!.inserted), updated: Number(merged.rows[0]!.updated) };
+    return { file: spec.file, read, ...counts, unchanged: read - counts.inserted - counts.updated, ms: performance.now() - started, phases, direct };
   } catch (err) {
     await client.query('rollback').catch(() => {});
     throw err;
   }
+}
+
+/**
+ * Stages the records csv-parse reads, each with its line, up to the first misshapen one (returned, not thrown: the
+ * rows before it are checked first, as a rule broken earlier in the file is the one to report).
+ *
+ * Line numbers are counted here rather than taken from csv-parse's `info` option, which copies an object per
+ * record: every record is one line (one holding a line break is refused at the line it starts on by the rules),
+ * and an empty line arrives as the record `[""]`.
+ */
+async function copyParsed(client: pg.ClientBase, stage: string, columns: readonly string[], path: string): Promise<{ rows: number; misshapen?: RejectedRow }> {
+  const copy = client.query(copyFrom(`copy ${stage} (line, ${columns.map(quoteIdent).join(', ')}) from stdin`, { highWaterMark: STREAM_AHEAD_BYTES }));
+  const copied = finished(copy);
+  let rows = 0;
+  let line = 0;
+  let pending = '';
+  let misshapen: RejectedRow | undefined;
+  const send = async () => {
+    if (!copy.write(pending)) await once(copy, 'drain');
+    pending = '';
+  };
+  try {
+    for await (const record of recordsOrRejection(path)) {
+      line++;
+      if (line === 1) continue; // the header, checked before
+      if (record.length === 1 && record[0] === '') continue; // an empty line
+      if (record.length !== columns.length) {
+        misshapen = new RejectedRow(line, `expected ${columns.length} fields, found ${record.length}`);
+        break;
+      }
+      // COPY text format: tab-separated; backslash, tab and line breaks escaped. NUL cannot be stored in text: it
+      // becomes another control character, which the rules refuse for the same reason.
+      pending += String(line);
+      for (const value of record) pending += `\t${value.replace(/[\\\t\n\r\0]/g, escapeForCopy)}`;
+      pending += '\n';
+      rows++;
+      if (pending.length >= COPY_CHUNK_CHARS) await send();
+    }
+  } catch (err) {
+    if (!(err instanceof RejectedRow)) {
+      copy.destroy(err as Error);
+      throw err;
+    }
+    misshapen = err;
+  }
+  if (pending) await send();
+  copy.end();
+  await copied;
+  return { rows, misshapen };
 }
