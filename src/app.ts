@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { Services } from './services.js';
-import { databaseReady, requestContext } from './platform/db/index.js';
+import { databaseReady, isDatabaseUnavailable, requestContext } from './platform/db/index.js';
 import { addressList, browserBinding, csrfProtection, onlyFrom, securityHeaders, serviceHoursGate, sessions, STAFF_SESSION_COOKIE } from './platform/http/index.js';
 import { INTRANET_PATH } from './platform/module.js';
 import { DEFAULT_LOCALE, formatDate, formatDateTime, localeMiddleware, type Locale } from './platform/i18n/index.js';
@@ -101,9 +101,14 @@ function pageLocals(services: Services): RequestHandler {
 
 function errorHandler(services: Services): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
+    // A database that is down or restarting is not a fault of this request: 503, "try again later", one log line.
+    const unavailable = isDatabaseUnavailable(err);
+    const status = unavailable ? 503 : typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
     if (res.headersSent) return res.end();
-    if (status >= 500) {
+    if (unavailable) {
+      services.log(`database unavailable: ${req.method} ${req.path}: ${err instanceof Error ? err.message : String(err)}`);
+      res.set('Retry-After', '5');
+    } else if (status >= 500) {
       // Log what failed, never request bodies (they may hold passwords or ID numbers).
       services.log(`error ${req.method} ${req.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     }
@@ -111,7 +116,7 @@ function errorHandler(services: Services): ErrorRequestHandler {
     if (req.path.startsWith('/api/')) {
       const code = status === 413 ? 'payload_too_large' : status >= 500 ? 'server_error' : 'invalid_input';
       const t = services.i18n.translator(req.acceptsLanguages('zh-TW', 'en') === 'en' ? 'en' : 'zh-TW');
-      return res.status(status >= 500 ? 500 : status).json({ error: code, message: t(`api.error.${code}`, { field: 'body' }), ...(code === 'invalid_input' ? { field: 'body' } : {}) });
+      return res.status(unavailable ? 503 : status >= 500 ? 500 : status).json({ error: code, message: t(`api.error.${code}`, { field: 'body' }), ...(code === 'invalid_input' ? { field: 'body' } : {}) });
     }
     // The failure may have come before the middleware that prepares page locals (a malformed body).
     if (typeof res.locals.t !== 'function') {
@@ -126,6 +131,7 @@ function errorHandler(services: Services): ErrorRequestHandler {
       if (status === 413) return render(req, res, 'errors/too-large', {}, { status: 413 });
       if (status === 404) return render(req, res, 'errors/not-found', {}, { status: 404 });
       if (status >= 400 && status < 500) return render(req, res, 'errors/bad-request', {}, { status });
+      if (unavailable) return render(req, res, 'errors/try-later', {}, { status: 503 });
       render(req, res, 'errors/server', {}, { status: 500 });
     } catch (renderError) {
       services.log(`error page failed: ${String(renderError)}`);

@@ -3,7 +3,7 @@ import type { Config } from './config.js';
 import { AuditEventSchema, AuditLog } from './platform/audit/index.js';
 import { deriveKey } from './platform/secrets.js';
 import { systemClock, type Clock } from './platform/clock.js';
-import { applyMigrations, createOrm, openDatabase, type Orm } from './platform/db/index.js';
+import { applyMigrations, createOrm, DATABASE_CONNECT_TIMEOUT_MS, openDatabase, type Orm } from './platform/db/index.js';
 import { I18n, LOCALES } from './platform/i18n/index.js';
 import { createMail, mailEntities, type Mailer, type MailTransport, type MailWorker } from './platform/mail/index.js';
 import type { ModuleDefinition, PlatformDeps, WebModule } from './platform/module.js';
@@ -104,7 +104,15 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     }
     // Sessions and rate-limit counters: a crash may lose their last fraction of a second (a person logs in again, a
     // counter restarts lower), so their commits do not wait for the disk; registrations and audit rows still do.
-    sessionPool = new pg.Pool({ connectionString: database.url, max: 10, options: '-c synchronous_commit=off' });
+    sessionPool = new pg.Pool({
+      connectionString: database.url,
+      max: 10,
+      options: '-c synchronous_commit=off',
+      // A database that does not answer fails the request within seconds (503), never at the TCP timeout.
+      connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS,
+    });
+    // An idle connection the server ends (a restart) is dropped and replaced; without a listener it would end the process.
+    sessionPool.on('error', (err) => log(`session pool: idle connection lost: ${err.message}`));
     const audit = new AuditLog(clock, deriveKey(config.sessionSecret, 'audit-person'));
     const rateLimits = createRateLimits({ pool: sessionPool, limits: overrides.rateLimits });
     const i18n = new I18n(...MODULES.flatMap((m) => (m.messages ? [m.messages] : [])));

@@ -3,7 +3,8 @@
  * a noisy machine (QUALITY.md). Targets 127.0.0.1 only; every load is bounded in time.
  *   BENCH_SECONDS (default 10) — length of each throughput run; BENCH_HOLD_SECONDS (default 60) — the p99 hold;
  *   BENCH_BULK_ROWS (default 100000) — the rows of the bulk-registration upload; BENCH_LOGINS (default 200) — logins of
- *   each kind; BENCH_REGISTRATIONS (default 200) — whole registrations. Ends with the capacity table (capacity.ts).
+ *   each kind; BENCH_REGISTRATIONS (default 200) — whole registrations; BENCH_IMPORT_PERSONS (default 100000,1000000) —
+ *   the registry import's sizes, run last on a database of their own (registry-import.ts). Ends with the capacity table.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -19,6 +20,7 @@ import { createServices } from '../../src/services.js';
 import { benchBulkUpload } from './bulk-upload.js';
 import { argon2Rates, benchAppLogin, benchMailDelivery, benchRegistration, capacitySummary } from './capacity.js';
 import { benchLogin } from './login.js';
+import { benchRegistryImport, type ImportFigures } from './registry-import.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const holdSeconds = Number(process.env.BENCH_HOLD_SECONDS ?? 60);
@@ -109,3 +111,11 @@ try {
   await services.close();
   rmSync(dataDir, { recursive: true, force: true });
 }
+
+// After the site is closed, so that the import has the machine to itself.
+const imports: ImportFigures[] = [];
+for (const persons of (process.env.BENCH_IMPORT_PERSONS ?? '100000,1000000').split(',').map(Number)) imports.push(await benchRegistryImport(persons));
+console.log('\n| registry import (persons.csv) | seconds | × COPY into a table shaped like person (goal ≤ 2) | × COPY into a bare unlogged table | peak RSS |');
+console.log('|---|---|---|---|---|');
+for (const r of imports)
+  console.log(`| ${r.persons.toLocaleString('en')} persons | ${r.importSeconds.toFixed(2)} | ${(r.importSeconds / r.shapedCopySeconds).toFixed(2)} | ${(r.importSeconds / r.bareCopySeconds).toFixed(2)} | ${r.peakRssMb.toFixed(0)} MB |`);

@@ -121,6 +121,13 @@ describe('two app processes starting on a database never migrated', () => {
     assert.deepEqual(names, committedMigrations(), 'all of them, in one go');
     for (const appProcess of processes) assert.equal((await fetch(`${appProcess.url}/`)).status, 200, `${appProcess.name} serves the home page`);
   });
+
+  test('SIGTERM lets each process finish its shutdown (workers and pools stopped, exit code 0)', async () => {
+    for (const appProcess of processes) {
+      assert.equal(await appProcess.stop(), 0, `${appProcess.name}:\n${appProcess.output()}`);
+      assert.match(appProcess.output(), /stopped/, `${appProcess.name} logged the end of its shutdown`);
+    }
+  });
 });
 
 describe('two app processes on one database behave as one', () => {

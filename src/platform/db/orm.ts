@@ -3,6 +3,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import type { RequestHandler } from 'express';
 import pg from 'pg';
 import { applyJobMigrations } from '../jobs/index.js';
+import { DATABASE_CONNECT_TIMEOUT_MS } from './availability.js';
 import { migrationsDir } from '../paths.js';
 
 export type Orm = MikroORM;
@@ -25,6 +26,8 @@ export async function createOrm(options: OrmOptions): Promise<Orm> {
     forceUtcTimezone: true,
     debug: options.debug ?? false,
     pool: { min: 0, max: options.poolMax ?? 10 },
+    // pg waits for a connection forever by default: a database that does not answer fails the request quickly instead.
+    driverOptions: { connection: { connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS } },
     migrations: {
       path: migrationsDir,
       pathTs: migrationsDir,

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { Logger, makeWorkerUtils, run, runMigrations, runOnce, type Runner, type Task, type TaskList, type WorkerUtils } from 'graphile-worker';
 import pg from 'pg';
+import { DATABASE_CONNECT_TIMEOUT_MS } from '../db/availability.js';
 
 /** When the daily housekeeping tasks (expired codes, links, captcha uses) run: 03:15 in Taipei (19:15 UTC). */
 export const HOUSEKEEPING_TIME = '15 19 * * *';
@@ -48,7 +49,10 @@ const quiet = new Logger(() => () => {});
  * another, so each running job beats into `job_heartbeat`, and a lock without a recent beat is released.
  */
 export function createJobs(options: JobsOptions): Jobs {
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.concurrency + 2 });
+  // A database that does not answer fails a poll within seconds, and graphile-worker tries again, never at the TCP timeout.
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.concurrency + 2, connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS });
+  // graphile-worker listens only while it runs: an idle connection lost (a database restart) must not end the process.
+  pool.on('error', (err) => options.log(`jobs: idle connection lost: ${err.message}`));
   let runner: Runner | undefined;
   let utils: WorkerUtils | undefined;
   let sweeper: NodeJS.Timeout | undefined;

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { neutralise } from '../audit/index.js';
+import { isDatabaseUnavailable } from '../db/index.js';
 import type { Locale } from '../i18n/index.js';
 import type { MailAttachment } from './entity.js';
 import { messageIdFor, type MailDeps } from './deps.js';
@@ -213,30 +214,48 @@ export class MailWorker {
     }
 
     // Accepted. Also settles a row another worker has meanwhile marked in doubt: we know it went out.
-    // If this update is lost (crash, database down) the lease expires and the row becomes in_doubt.
-    await this.em().execute(
+    // If this update is lost (crash, database down past the lease) the lease expires and the row becomes in_doubt.
+    await this.recordWhenReachable(() => this.em().execute(
       `update outbox_message set status = 'sent', sent_at = ?, message_id = ?, lease_until = null, last_error = null
        where id = ? and status in ('sending', 'in_doubt')`,
       [clock.now(), messageId.slice(0, 255), row.id],
-    );
+    ));
     this.deps.log(`mail ${row.id} (${row.template}) sent`);
     return 'sent';
+  }
+
+  /**
+   * Records what SMTP did, again and again while the database is unreachable (within the lease): only this worker knows
+   * the outcome, so it waits for the database rather than leave a sent mail to turn in doubt. stop() ends the wait.
+   */
+  private async recordWhenReachable(update: () => Promise<unknown>): Promise<void> {
+    const giveUpAt = Date.now() + this.leaseMs;
+    for (;;) {
+      try {
+        await update();
+        return;
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || this.stopping || Date.now() >= giveUpAt) throw err;
+        this.deps.log(`mail worker: waiting for the database to record a delivery: ${errorText(err)}`);
+        await new Promise((resolve) => setTimeout(resolve, this.pollIntervalMs));
+      }
+    }
   }
 
   private async retry(row: ClaimedRow, error: string): Promise<Outcome> {
     const delay = Math.min(this.backoffBaseMs * 2 ** Math.max(0, row.attempts - 1), this.backoffMaxMs);
     const next = new Date(this.deps.clock.now().getTime() + delay);
-    await this.em().execute(
+    await this.recordWhenReachable(() => this.em().execute(
       `update outbox_message set status = 'pending', next_attempt_at = ?, lease_until = null, last_error = ?
        where id = ? and status = 'sending'`,
       [next, error, row.id],
-    );
+    ));
     this.deps.log(`mail ${row.id} (${row.template}) attempt ${row.attempts} failed, retry in ${Math.round(delay / 1000)} s: ${error}`);
     return 'retried';
   }
 
   private async fail(row: ClaimedRow, error: string): Promise<Outcome> {
-    await this.em().transactional(async (tx) => {
+    await this.recordWhenReachable(() => this.em().transactional(async (tx) => {
       const updated = await tx.execute<{ id: string }[]>(
         `update outbox_message set status = 'failed', lease_until = null, last_error = ?
          where id = ? and status = 'sending' returning id`,
@@ -251,7 +270,7 @@ export class MailWorker {
         outcome: 'failure',
         detail: { template: row.template, attempts: row.attempts, error: error.slice(0, 200) },
       });
-    });
+    }));
     this.deps.log(`mail ${row.id} (${row.template}) failed after ${row.attempts} attempt(s): ${error}`);
     return 'failed';
   }
