@@ -40,6 +40,8 @@ export interface Config {
   deviceCodeMs: number;
   /** TELECOM_SIM_FILE: the simulated telecom operator's numbers (行動電話認證); unset, it knows none. */
   telecomSimFile: string | undefined;
+  /** DATABASE_POOL_MAX: connections of each of an app process's two pools (the ORM's, the session store's). */
+  databasePoolMax: number;
   /** JOB_CONCURRENCY: background jobs one app process runs at once. */
   jobConcurrency: number;
   /** JOB_STALE_SECONDS: a job locked this long without a heartbeat belonged to a stopped process and runs again. */
@@ -97,6 +99,7 @@ const schema = z.object({
   CAPTCHA_FIXED: z.string().regex(/^\d{4,8}$/, 'CAPTCHA_FIXED must be 4 to 8 digits').optional(),
   DEVICE_CODE_MINUTES: z.coerce.number().int().min(1).max(60).default(10),
   TELECOM_SIM_FILE: z.string().trim().min(1).optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(200).default(10),
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
   JOB_STALE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   UPLOAD_MAX_MB: z.coerce.number().min(1).max(200).default(20),
@@ -159,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     captchaFixed: e.CAPTCHA_FIXED,
     deviceCodeMs: e.DEVICE_CODE_MINUTES * 60 * 1000,
     telecomSimFile: e.TELECOM_SIM_FILE ? resolve(appRoot, e.TELECOM_SIM_FILE) : undefined,
+    databasePoolMax: e.DATABASE_POOL_MAX,
     jobConcurrency: e.JOB_CONCURRENCY,
     jobStaleMs: e.JOB_STALE_SECONDS * 1000,
     uploadMaxBytes: Math.round(e.UPLOAD_MAX_MB * 1024 * 1024),

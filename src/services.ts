@@ -97,7 +97,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   let sessionPool: pg.Pool | undefined;
   let jobs: Jobs | undefined;
   try {
-    orm = await createOrm({ url: database.url, entities });
+    orm = await createOrm({ url: database.url, entities, poolMax: config.databasePoolMax });
     if (!overrides.skipMigrations) {
       const applied = await applyMigrations(orm);
       if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
@@ -106,7 +106,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     // counter restarts lower), so their commits do not wait for the disk; registrations and audit rows still do.
     sessionPool = new pg.Pool({
       connectionString: database.url,
-      max: 10,
+      max: config.databasePoolMax,
       options: '-c synchronous_commit=off',
       // A database that does not answer fails the request within seconds (503), never at the TCP timeout.
       connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS,

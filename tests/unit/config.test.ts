@@ -93,3 +93,10 @@ test('TELECOM_SIM_FILE: optional, an absolute path once read; production starts 
   const production = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://db/nhi', SMTP_URL: 'smtp://mail' };
   assert.equal(loadConfig(production).telecomSimFile, undefined);
 });
+
+test('DATABASE_POOL_MAX: 10 by default, 2 to 200 otherwise', () => {
+  assert.equal(loadConfig({}).databasePoolMax, 10);
+  assert.equal(loadConfig({ DATABASE_POOL_MAX: '25' }).databasePoolMax, 25);
+  assert.throws(() => loadConfig({ DATABASE_POOL_MAX: '1' }), /DATABASE_POOL_MAX/);
+  assert.throws(() => loadConfig({ DATABASE_POOL_MAX: 'many' }), /DATABASE_POOL_MAX/);
+});
