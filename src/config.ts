@@ -17,6 +17,9 @@ export interface Config {
   host: string;
   publicOrigin: string;
   databaseUrl: string | undefined;
+  /** DATABASE_DIRECT_URL: the same database without a transaction-mode pooler in between, for migrations (advisory lock),
+   * the job queue (LISTEN) and the registry import (session settings); DATABASE_URL when unset. */
+  databaseDirectUrl: string | undefined;
   allowEmbeddedDb: boolean;
   dataDir: string;
   smtpUrl: string | undefined;
@@ -84,6 +87,7 @@ const schema = z.object({
   HOST: z.string().trim().min(1).optional(),
   PUBLIC_ORIGIN: origin('PUBLIC_ORIGIN').optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL').optional(),
+  DATABASE_DIRECT_URL: z.string().regex(/^postgres(ql)?:\/\//, 'DATABASE_DIRECT_URL must be a postgres:// URL').optional(),
   ALLOW_EMBEDDED_DB: z.enum(['0', '1']).default('0'),
   DATA_DIR: z.string().min(1).default('.data'),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'SMTP_URL must be smtp:// or smtps://').optional(),
@@ -145,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
     publicOrigin,
     databaseUrl: e.DATABASE_URL,
+    databaseDirectUrl: e.DATABASE_URL ? e.DATABASE_DIRECT_URL : undefined,
     allowEmbeddedDb: !production || e.ALLOW_EMBEDDED_DB === '1',
     dataDir: resolve(appRoot, e.DATA_DIR),
     smtpUrl: e.SMTP_URL,

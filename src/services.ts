@@ -99,8 +99,14 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   try {
     orm = await createOrm({ url: database.url, entities, poolMax: config.databasePoolMax });
     if (!overrides.skipMigrations) {
-      const applied = await applyMigrations(orm);
-      if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
+      // The migration lock is a session's advisory lock: taken and released on one connection, never through a pooler.
+      const migrator = database.directUrl === database.url ? orm : await createOrm({ url: database.directUrl, entities, poolMax: 1 });
+      try {
+        const applied = await applyMigrations(migrator);
+        if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
+      } finally {
+        if (migrator !== orm) await migrator.close(true);
+      }
     }
     // Sessions and rate-limit counters: a crash may lose their last fraction of a second (a person logs in again, a
     // counter restarts lower), so their commits do not wait for the disk; registrations and audit rows still do.
@@ -121,7 +127,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       for (const locale of LOCALES) if (!i18n.has(locale, `mail.${template}.subject`)) throw new Error(`mail template ${template} has no ${locale} subject`);
     }
     const mail = createMail({ config, orm, clock, audit, log, transport: overrides.mailTransport, templates: mailTemplates, i18n });
-    jobs = createJobs({ databaseUrl: database.url, log, concurrency: config.jobConcurrency, staleMs: config.jobStaleMs });
+    jobs = createJobs({ databaseUrl: database.directUrl, log, concurrency: config.jobConcurrency, staleMs: config.jobStaleMs });
     const staffCardReadPurposes = MODULES.flatMap((m) => ('staffCardReadPurposes' in m ? m.staffCardReadPurposes : undefined) ?? []);
     const cardReadPurposes = [...MODULES.flatMap((m) => m.cardReadPurposes ?? []), ...staffCardReadPurposes];
     const platform: PlatformDeps = { config, orm, clock, audit, rateLimits, mail: mail.mailer, jobs, log, cardReadPurposes, staffCardReadPurposes };

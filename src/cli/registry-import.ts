@@ -35,7 +35,7 @@ const log = (msg: string) => console.log(msg);
 const database = await openDatabase(loadConfig(), log);
 let code = 0;
 try {
-  const orm = await createOrm({ url: database.url, entities, poolMax: 1 });
+  const orm = await createOrm({ url: database.directUrl, entities, poolMax: 1 });
   try {
     const applied = await applyMigrations(orm);
     if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
@@ -44,7 +44,7 @@ try {
   }
 
   log(`importing ${folder}`);
-  const result = await importRegistryFolder(database.url, folder, { log });
+  const result = await importRegistryFolder(database.directUrl, folder, { log });
   if (result.rejected) {
     const { file, line, reason } = result.rejected;
     console.error(`${file}:${line}: ${reason}`);
