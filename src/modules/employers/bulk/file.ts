@@ -712,7 +712,9 @@ async function writeCsv(path: string, info: FileInfo, rows: AsyncIterable<Result
     }
     yield counted(encode(text));
   }
-  await pipeline(chunks(), createWriteStream(path));
+  // Opened before the first byte, so that on failure the file exists to be removed (a stream opens it later).
+  const handle = await open(path, 'w', 0o600);
+  await pipeline(chunks(), handle.createWriteStream());
   return bytes;
 }
 
