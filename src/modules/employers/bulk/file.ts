@@ -3,7 +3,7 @@
  * or Big5/CP950 as Excel saves it on Traditional Chinese Windows) or .xlsx, and writing the result file.
  * Everything streams: a 100,000-row file is never held in memory.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
