@@ -61,6 +61,8 @@ export interface ImportFigures {
   shapedCopySeconds: number;
   bareCopySeconds: number;
   peakRssMb: number;
+  /** This process's RSS when the import began (the bench process holds the app's too). */
+  startRssMb: number;
   folderSeconds: number;
   folderPeakRssMb: number;
 }
@@ -109,7 +111,7 @@ export async function benchRegistryImport(persons: number, log: (line: string) =
 
       const figures: ImportFigures = {
         persons, importSeconds: importMs / 1000, shapedCopySeconds: shapedMs / 1000, bareCopySeconds: bareMs / 1000,
-        peakRssMb: alone.peakMb, folderSeconds: folderMs / 1000, folderPeakRssMb: all.peakMb,
+        peakRssMb: alone.peakMb, startRssMb: alone.startMb, folderSeconds: folderMs / 1000, folderPeakRssMb: all.peakMb,
       };
       log(`N=${persons}: persons import ${figures.importSeconds.toFixed(2)} s = ${Math.round(persons / figures.importSeconds)} rows/s; ` +
         `COPY into a table shaped like person ${figures.shapedCopySeconds.toFixed(2)} s, ratio ${(importMs / shapedMs).toFixed(2)}× (goal ≤ 2); ` +
