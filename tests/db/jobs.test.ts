@@ -50,4 +50,23 @@ describe('background jobs', () => {
       await jobs.close();
     }
   });
+  test('a stop while the worker is still starting (SIGTERM just after listening) waits for it, and nothing runs on afterwards', { timeout: 20_000 }, async () => {
+    const problems: unknown[] = [];
+    const note = (err: unknown) => problems.push(err);
+    process.on('unhandledRejection', note);
+    process.on('uncaughtException', note);
+    const lines: string[] = [];
+    try {
+      const jobs = createJobs({ databaseUrl: t.databaseUrl, log: (line) => lines.push(line), concurrency: 1, staleMs: 1000 });
+      const started = jobs.start();
+      await jobs.close();
+      await started;
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      assert.deepEqual(problems, []);
+      assert.deepEqual(lines.filter((line) => /failed|error|Cannot use a pool/i.test(line)), [], 'no poll or sweep on the ended pool');
+    } finally {
+      process.off('unhandledRejection', note);
+      process.off('uncaughtException', note);
+    }
+  });
 });

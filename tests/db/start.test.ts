@@ -74,7 +74,7 @@ describe('npm start (the demo)', () => {
     const home = await waitForHttp(`http://127.0.0.1:${run.port}/`, 30_000);
     assert.equal(home.status, 200);
     run.child.kill('SIGTERM');
-    assert.equal(await exitOf(run.child), 0);
+    assert.equal(await exitOf(run.child), 0, run.output());
     assert.doesNotMatch(run.output(), /demo registry loaded/);
     assert.doesNotMatch(run.output(), /creating the embedded PostgreSQL cluster/);
 

@@ -56,6 +56,7 @@ export function createJobs(options: JobsOptions): Jobs {
   let runner: Runner | undefined;
   let utils: WorkerUtils | undefined;
   let sweeper: NodeJS.Timeout | undefined;
+  let starting: Promise<void> | undefined;
   const beatMs = Math.max(200, Math.floor(options.staleMs / 4));
 
   const beat = (workerId: string) => pool.query(
@@ -101,20 +102,24 @@ export function createJobs(options: JobsOptions): Jobs {
         [task, JSON.stringify(payload), addOptions.jobKey ?? null, addOptions.maxAttempts ?? 25],
       );
     },
-    async start() {
-      if (runner) return;
-      runner = await run({
-        pgPool: pool,
-        concurrency: options.concurrency,
-        noHandleSignals: true,
-        pollInterval: 1000,
-        taskList: taskList(),
-        crontab: crontab.join('\n'),
-        logger: workerLogger(options.log),
-      });
-      const sweep = () => void jobs.sweep().catch((err) => options.log(`job sweep failed: ${String(err)}`));
-      sweep();
-      sweeper = setInterval(sweep, beatMs * 2);
+    start() {
+      // Remembered, so that a stop during the start (SIGTERM right after listening) waits for it instead of leaving
+      // a worker running on a pool about to end.
+      starting ??= (async () => {
+        runner = await run({
+          pgPool: pool,
+          concurrency: options.concurrency,
+          noHandleSignals: true,
+          pollInterval: 1000,
+          taskList: taskList(),
+          crontab: crontab.join('\n'),
+          logger: workerLogger(options.log),
+        });
+        const sweep = () => void jobs.sweep().catch((err) => options.log(`job sweep failed: ${String(err)}`));
+        sweep();
+        sweeper = setInterval(sweep, beatMs * 2);
+      })();
+      return starting;
     },
     async runOnce() {
       await runOnce({ pgPool: pool, taskList: taskList(), noHandleSignals: true, logger: workerLogger(options.log) });
@@ -135,6 +140,8 @@ export function createJobs(options: JobsOptions): Jobs {
       return workerIds.length;
     },
     async stop() {
+      await starting?.catch(() => {});
+      starting = undefined;
       if (sweeper) clearInterval(sweeper);
       sweeper = undefined;
       await runner?.stop();
